@@ -27,6 +27,6 @@ pub use converter::Converter;
 pub use data::{Decimal, Field, Schema, SchemaBuilder, SchemaRef, SchemaType, Struct, Value};
 pub use error::{ConnectError, ErrorAction, ErrorKind, Result};
 pub use record::{ContentType, Header, Headers, SerializedRecord, SinkRecord, SourceOffset, SourcePartition, SourceRecord};
-pub use sink::{BatchAck, Sink};
+pub use sink::{BatchAck, Sink, SinkContext, SinkPlugin};
 pub use source::{OffsetReader, SourceConnector, SourceTask, SourceTaskContext};
 pub use transform::{Predicate, Transform, TransformPlugin};

@@ -113,3 +113,24 @@ mod tests {
         assert_eq!(*seen.lock().unwrap(), vec![(1, true), (2, false), (3, false)]);
     }
 }
+
+/// What a sink is created with besides its own `sink.<type>.*` settings.
+#[derive(Debug, Clone, Default)]
+pub struct SinkContext {
+    pub connector_name: String,
+    pub task_id: u32,
+    /// The worker's whole configuration (e.g. `bootstrap.servers`,
+    /// `producer.*` for the Kafka sink).
+    pub worker_config: crate::config::Props,
+}
+
+/// Creates sinks of one `sink.type`.
+pub trait SinkPlugin: Send + Sync {
+    /// The `sink.type` value, e.g. `file`.
+    fn sink_type(&self) -> &'static str;
+    /// The keys under `sink.<type>.` (declared without that prefix).
+    fn config_def(&self) -> &crate::config::ConfigDef;
+    /// A new sink from its settings (prefix removed). May open files or
+    /// connections.
+    fn create(&self, props: &crate::config::Props, context: &SinkContext) -> Result<Box<dyn Sink>>;
+}

@@ -1,0 +1,3 @@
+//! Connectors built into the runtime.
+
+pub mod file_stream;
