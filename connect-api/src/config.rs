@@ -79,10 +79,16 @@ pub enum Validator {
 
 impl Validator {
     pub fn at_least(min: i64) -> Validator {
-        Validator::Range { min: Some(min as f64), max: None }
+        Validator::Range {
+            min: Some(min as f64),
+            max: None,
+        }
     }
     pub fn between(min: i64, max: i64) -> Validator {
-        Validator::Range { min: Some(min as f64), max: Some(max as f64) }
+        Validator::Range {
+            min: Some(min as f64),
+            max: Some(max as f64),
+        }
     }
 
     fn check(&self, value: &ConfigValue) -> Result<(), String> {
@@ -96,7 +102,9 @@ impl Validator {
                     _ => return Ok(()),
                 };
                 match (min, max) {
-                    (Some(lo), Some(hi)) if n < *lo || n > *hi => Err(format!("Value must be in the range [{lo}, {hi}]")),
+                    (Some(lo), Some(hi)) if n < *lo || n > *hi => {
+                        Err(format!("Value must be in the range [{lo}, {hi}]"))
+                    }
                     (Some(lo), None) if n < *lo => Err(format!("Value must be at least {lo}")),
                     (None, Some(hi)) if n > *hi => Err(format!("Value must be no more than {hi}")),
                     _ => Ok(()),
@@ -134,9 +142,18 @@ impl Validator {
     /// A human-readable description of the valid values, for docs and REST.
     pub fn describe(&self) -> String {
         match self {
-            Validator::Range { min: Some(lo), max: Some(hi) } => format!("[{lo},...,{hi}]"),
-            Validator::Range { min: Some(lo), max: None } => format!("[{lo},...]"),
-            Validator::Range { min: None, max: Some(hi) } => format!("[...,{hi}]"),
+            Validator::Range {
+                min: Some(lo),
+                max: Some(hi),
+            } => format!("[{lo},...,{hi}]"),
+            Validator::Range {
+                min: Some(lo),
+                max: None,
+            } => format!("[{lo},...]"),
+            Validator::Range {
+                min: None,
+                max: Some(hi),
+            } => format!("[...,{hi}]"),
             Validator::Range { .. } => String::new(),
             Validator::OneOf(a) | Validator::EachOneOf(a) => a.join(", "),
             Validator::NonEmptyString => "non-empty string".into(),
@@ -147,7 +164,9 @@ impl Validator {
     /// The recommended values, for enumerations.
     pub fn recommended(&self) -> Vec<String> {
         match self {
-            Validator::OneOf(a) | Validator::EachOneOf(a) => a.iter().map(|s| s.to_string()).collect(),
+            Validator::OneOf(a) | Validator::EachOneOf(a) => {
+                a.iter().map(|s| s.to_string()).collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -340,7 +359,11 @@ impl ConfigDef {
 
     /// Declares a key. Panics on a duplicate name (a programming error).
     pub fn define(mut self, key: ConfigKey) -> Self {
-        assert!(self.key(&key.name).is_none(), "config key {} defined twice", key.name);
+        assert!(
+            self.key(&key.name).is_none(),
+            "config key {} defined twice",
+            key.name
+        );
         self.keys.push(key);
         self
     }
@@ -397,7 +420,10 @@ impl ConfigDef {
             .into_iter()
             .flat_map(|v| {
                 let key = v.name;
-                v.errors.into_iter().map(move |message| ConfigIssue { key: key.clone(), message })
+                v.errors.into_iter().map(move |message| ConfigIssue {
+                    key: key.clone(),
+                    message,
+                })
             })
             .collect()
     }
@@ -411,11 +437,17 @@ impl ConfigDef {
                 Ok(v) => {
                     values.insert(key.name.clone(), v);
                 }
-                Err(message) => issues.push(ConfigIssue { key: key.name.clone(), message }),
+                Err(message) => issues.push(ConfigIssue {
+                    key: key.name.clone(),
+                    message,
+                }),
             }
         }
         if issues.is_empty() {
-            Ok(ConfigValues { values, originals: props.clone() })
+            Ok(ConfigValues {
+                values,
+                originals: props.clone(),
+            })
         } else {
             Err(issues)
         }
@@ -427,19 +459,26 @@ impl ConfigDef {
             (None, Some(d)) => (d.as_str(), false),
             (None, None) if key.default_null => return Ok(ConfigValue::Null),
             (None, None) => {
-                return Err(format!("Missing required configuration \"{}\" which has no default value.", key.name))
+                return Err(format!(
+                    "Missing required configuration \"{}\" which has no default value.",
+                    key.name
+                ))
             }
         };
-        let shown = if key.config_type == ConfigType::Password { "[hidden]" } else { text };
+        let shown = if key.config_type == ConfigType::Password {
+            "[hidden]"
+        } else {
+            text
+        };
         let value = parse_value(key.config_type, text)
             .map_err(|m| format!("Invalid value {shown} for configuration {}: {m}", key.name))?;
         if let Some(validator) = &key.validator {
             // Kafka validates defaults too, but a null/empty optional default
             // is always acceptable.
             if from_user || !text.is_empty() {
-                validator
-                    .check(&value)
-                    .map_err(|m| format!("Invalid value {shown} for configuration {}: {m}", key.name))?;
+                validator.check(&value).map_err(|m| {
+                    format!("Invalid value {shown} for configuration {}: {m}", key.name)
+                })?;
             }
         }
         Ok(value)
@@ -447,7 +486,12 @@ impl ConfigDef {
 
     /// Keys of `props` that are neither declared here nor start with one of
     /// `allowed_prefixes` (and are not in `allowed_keys`).
-    pub fn unknown_keys<'a>(&self, props: &'a Props, allowed_keys: &[&str], allowed_prefixes: &[&str]) -> Vec<&'a str> {
+    pub fn unknown_keys<'a>(
+        &self,
+        props: &'a Props,
+        allowed_keys: &[&str],
+        allowed_prefixes: &[&str],
+    ) -> Vec<&'a str> {
         props
             .keys()
             .map(String::as_str)
@@ -565,7 +609,10 @@ impl ConfigValues {
     pub fn originals_with_prefix(&self, prefix: &str) -> Props {
         self.originals
             .iter()
-            .filter_map(|(k, v)| k.strip_prefix(prefix).map(|rest| (rest.to_string(), v.clone())))
+            .filter_map(|(k, v)| {
+                k.strip_prefix(prefix)
+                    .map(|rest| (rest.to_string(), v.clone()))
+            })
             .collect()
     }
 }
@@ -576,9 +623,22 @@ mod tests {
 
     fn def() -> ConfigDef {
         ConfigDef::new()
-            .define(ConfigKey::new("topic", ConfigType::String).importance(Importance::High).doc("The topic").validator(Validator::NonEmptyString))
-            .define(ConfigKey::new("batch.size", ConfigType::Int).default("2000").validator(Validator::at_least(1)))
-            .define(ConfigKey::new("mode", ConfigType::String).default("adaptive").validator(Validator::OneOf(&["adaptive", "connect"])))
+            .define(
+                ConfigKey::new("topic", ConfigType::String)
+                    .importance(Importance::High)
+                    .doc("The topic")
+                    .validator(Validator::NonEmptyString),
+            )
+            .define(
+                ConfigKey::new("batch.size", ConfigType::Int)
+                    .default("2000")
+                    .validator(Validator::at_least(1)),
+            )
+            .define(
+                ConfigKey::new("mode", ConfigType::String)
+                    .default("adaptive")
+                    .validator(Validator::OneOf(&["adaptive", "connect"])),
+            )
             .define(ConfigKey::new("file", ConfigType::String).optional())
             .define(ConfigKey::new("secret", ConfigType::Password).optional())
             .define(ConfigKey::new("enabled", ConfigType::Boolean).default("true"))
@@ -586,13 +646,21 @@ mod tests {
     }
 
     fn props(pairs: &[(&str, &str)]) -> Props {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn parses_typed_values_and_defaults() {
         let v = def()
-            .parse(&props(&[("topic", " lines "), ("tables", "a, b ,c"), ("enabled", "FALSE"), ("mode", "CONNECT")]))
+            .parse(&props(&[
+                ("topic", " lines "),
+                ("tables", "a, b ,c"),
+                ("enabled", "FALSE"),
+                ("mode", "CONNECT"),
+            ]))
             .unwrap();
         assert_eq!(v.get_string("topic"), Some("lines"));
         assert_eq!(v.get_int("batch.size"), 2000);
@@ -606,32 +674,57 @@ mod tests {
     #[test]
     fn reports_every_bad_key_at_once() {
         let issues = def()
-            .parse(&props(&[("batch.size", "0"), ("enabled", "yes"), ("mode", "fast"), ("secret", "s3cret")]))
+            .parse(&props(&[
+                ("batch.size", "0"),
+                ("enabled", "yes"),
+                ("mode", "fast"),
+                ("secret", "s3cret"),
+            ]))
             .unwrap_err();
         let keys: Vec<&str> = issues.iter().map(|i| i.key.as_str()).collect();
         assert_eq!(keys, ["topic", "batch.size", "mode", "enabled"]);
-        assert_eq!(issues[0].message, "Missing required configuration \"topic\" which has no default value.");
-        assert_eq!(issues[1].message, "Invalid value 0 for configuration batch.size: Value must be at least 1");
+        assert_eq!(
+            issues[0].message,
+            "Missing required configuration \"topic\" which has no default value."
+        );
+        assert_eq!(
+            issues[1].message,
+            "Invalid value 0 for configuration batch.size: Value must be at least 1"
+        );
         assert!(issues[2].message.contains("adaptive, connect"));
         assert!(issues[3].message.contains("true or false"));
     }
 
     #[test]
     fn passwords_never_appear_in_validation_output() {
-        let def = ConfigDef::new().define(ConfigKey::new("pw", ConfigType::Password).validator(Validator::Custom(|_| Err("too short".into()))));
+        let def = ConfigDef::new().define(
+            ConfigKey::new("pw", ConfigType::Password)
+                .validator(Validator::Custom(|_| Err("too short".into()))),
+        );
         let out = def.validate(&props(&[("pw", "hunter2")]));
         assert_eq!(out[0].value.as_deref(), Some("[hidden]"));
         assert!(!format!("{out:?}").contains("hunter2"));
         assert!(out[0].errors[0].contains("[hidden]"));
-        let parsed = ConfigDef::new().define(ConfigKey::new("pw", ConfigType::Password)).parse(&props(&[("pw", "hunter2")])).unwrap();
+        let parsed = ConfigDef::new()
+            .define(ConfigKey::new("pw", ConfigType::Password))
+            .parse(&props(&[("pw", "hunter2")]))
+            .unwrap();
         assert_eq!(parsed.get_password("pw").unwrap().expose(), "hunter2");
         assert!(!format!("{:?}", parsed.get_password("pw")).contains("hunter2"));
     }
 
     #[test]
     fn unknown_keys_respect_allowed_prefixes() {
-        let p = props(&[("topic", "t"), ("name", "x"), ("transforms.a.type", "y"), ("database.hostname", "h")]);
-        assert_eq!(def().unknown_keys(&p, &["name"], &["transforms."]), ["database.hostname"]);
+        let p = props(&[
+            ("topic", "t"),
+            ("name", "x"),
+            ("transforms.a.type", "y"),
+            ("database.hostname", "h"),
+        ]);
+        assert_eq!(
+            def().unknown_keys(&p, &["name"], &["transforms."]),
+            ["database.hostname"]
+        );
     }
 
     #[test]

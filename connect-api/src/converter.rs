@@ -10,12 +10,18 @@ use crate::record::ContentType;
 /// never blocks and may be called concurrently. A null value without a
 /// schema (a tombstone) converts to `None`. Converters cache per schema
 /// (schemas are shared `Arc`s and immutable), never per value.
+#[allow(clippy::wrong_self_convention)] // Kafka's names: fromConnectData / toConnectData
 pub trait Converter: Send + Sync {
     /// What the produced bytes are.
     fn content_type(&self) -> ContentType;
 
     /// Connect data → bytes (`None` for a null record value).
-    fn from_connect(&self, topic: &str, schema: Option<&SchemaRef>, value: &Value) -> Result<Option<Vec<u8>>>;
+    fn from_connect(
+        &self,
+        topic: &str,
+        schema: Option<&SchemaRef>,
+        value: &Value,
+    ) -> Result<Option<Vec<u8>>>;
 
     /// Bytes → Connect data.
     fn to_connect(&self, topic: &str, bytes: Option<&[u8]>) -> Result<(Option<SchemaRef>, Value)>;

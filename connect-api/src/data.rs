@@ -72,7 +72,10 @@ impl SchemaType {
 
     /// True for the types that hold no other schema.
     pub fn is_primitive(self) -> bool {
-        !matches!(self, SchemaType::Array | SchemaType::Map | SchemaType::Struct)
+        !matches!(
+            self,
+            SchemaType::Array | SchemaType::Map | SchemaType::Struct
+        )
     }
 }
 
@@ -158,7 +161,9 @@ impl Schema {
             if self.optional || self.default.is_some() {
                 return Ok(());
             }
-            return Err(here("null value for a required (non-optional) schema".into()));
+            return Err(here(
+                "null value for a required (non-optional) schema".into(),
+            ));
         }
         let ok = match (self.schema_type, value) {
             (SchemaType::Int8, Value::Int8(_))
@@ -172,15 +177,24 @@ impl Schema {
             | (SchemaType::Bytes, Value::Bytes(_)) => true,
             (SchemaType::Bytes, Value::Decimal(_)) => self.is_named(logical::DECIMAL),
             (SchemaType::Array, Value::Array(items)) => {
-                let item_schema = self.value_schema.as_ref().ok_or_else(|| here("array schema without item schema".into()))?;
+                let item_schema = self
+                    .value_schema
+                    .as_ref()
+                    .ok_or_else(|| here("array schema without item schema".into()))?;
                 for (i, item) in items.iter().enumerate() {
                     item_schema.validate_at(item, &join_path(path, &i.to_string()))?;
                 }
                 true
             }
             (SchemaType::Map, Value::Map(entries)) => {
-                let ks = self.key_schema.as_ref().ok_or_else(|| here("map schema without key schema".into()))?;
-                let vs = self.value_schema.as_ref().ok_or_else(|| here("map schema without value schema".into()))?;
+                let ks = self
+                    .key_schema
+                    .as_ref()
+                    .ok_or_else(|| here("map schema without key schema".into()))?;
+                let vs = self
+                    .value_schema
+                    .as_ref()
+                    .ok_or_else(|| here("map schema without value schema".into()))?;
                 for (k, v) in entries {
                     ks.validate_at(k, path)?;
                     vs.validate_at(v, path)?;
@@ -319,11 +333,19 @@ impl SchemaBuilder {
     /// Adds a struct field. Panics if the builder is not a struct or the
     /// field name is already used (a programming error, as in Kafka).
     pub fn field(mut self, name: impl Into<String>, schema: SchemaRef) -> Self {
-        assert_eq!(self.schema.schema_type, SchemaType::Struct, "fields are only allowed on struct schemas");
+        assert_eq!(
+            self.schema.schema_type,
+            SchemaType::Struct,
+            "fields are only allowed on struct schemas"
+        );
         let name = name.into();
         assert!(self.schema.field(&name).is_none(), "duplicate field {name}");
         let index = self.schema.fields.len();
-        self.schema.fields.push(Field { name, index, schema });
+        self.schema.fields.push(Field {
+            name,
+            index,
+            schema,
+        });
         self
     }
     pub fn build(self) -> SchemaRef {
@@ -361,7 +383,9 @@ pub mod logical {
     }
     /// `Timestamp`: int64 milliseconds since the Unix epoch.
     pub fn timestamp() -> SchemaBuilder {
-        SchemaBuilder::new(SchemaType::Int64).name(TIMESTAMP).version(1)
+        SchemaBuilder::new(SchemaType::Int64)
+            .name(TIMESTAMP)
+            .version(1)
     }
 }
 
@@ -374,7 +398,10 @@ pub struct Decimal {
 
 impl Decimal {
     pub fn new(unscaled: impl Into<BigInt>, scale: i32) -> Self {
-        Decimal { unscaled: unscaled.into(), scale }
+        Decimal {
+            unscaled: unscaled.into(),
+            scale,
+        }
     }
 
     /// Parses a plain decimal literal such as `-12.340` (scale = digits after
@@ -397,7 +424,11 @@ impl Decimal {
         if int_digits.is_empty() && frac_part.is_empty() {
             return None;
         }
-        if !int_digits.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit()) {
+        if !int_digits
+            .bytes()
+            .chain(frac_part.bytes())
+            .all(|b| b.is_ascii_digit())
+        {
             return None;
         }
         let mut digits = String::with_capacity(int_digits.len() + frac_part.len() + 1);
@@ -422,7 +453,10 @@ impl Decimal {
 
     /// Inverse of [`Decimal::unscaled_bytes`].
     pub fn from_unscaled_bytes(bytes: &[u8], scale: i32) -> Decimal {
-        Decimal { unscaled: BigInt::from_signed_bytes_be(bytes), scale }
+        Decimal {
+            unscaled: BigInt::from_signed_bytes_be(bytes),
+            scale,
+        }
     }
 
     /// Plain (never scientific) rendering, like Java's
@@ -546,7 +580,12 @@ impl Value {
             Value::Bytes(b) => BASE + b.len(),
             Value::Decimal(d) => BASE + (d.unscaled.bits() as usize / 8) + 8,
             Value::Array(items) => BASE + items.iter().map(Value::approx_size).sum::<usize>(),
-            Value::Map(entries) => BASE + entries.iter().map(|(k, v)| k.approx_size() + v.approx_size()).sum::<usize>(),
+            Value::Map(entries) => {
+                BASE + entries
+                    .iter()
+                    .map(|(k, v)| k.approx_size() + v.approx_size())
+                    .sum::<usize>()
+            }
             Value::Struct(s) => BASE + s.values.iter().map(Value::approx_size).sum::<usize>(),
             _ => BASE,
         }
@@ -606,7 +645,11 @@ impl Struct {
     /// A struct from positional values. Panics if the count does not match
     /// the schema (a programming error).
     pub fn from_values(schema: SchemaRef, values: Vec<Value>) -> Self {
-        assert_eq!(schema.fields.len(), values.len(), "value count must match the struct schema's field count");
+        assert_eq!(
+            schema.fields.len(),
+            values.len(),
+            "value count must match the struct schema's field count"
+        );
         Struct { schema, values }
     }
 
@@ -676,8 +719,14 @@ mod tests {
         assert!(Decimal::parse("abc").is_none());
         assert!(Decimal::parse("-").is_none());
         // Kafka: new BigDecimal("1.56").unscaledValue().toByteArray() == [0x00, 0x9c]
-        assert_eq!(Decimal::parse("1.56").unwrap().unscaled_bytes(), vec![0x00, 0x9c]);
-        assert_eq!(Decimal::from_unscaled_bytes(&[0xff, 0x64], 2).to_plain_string(), "-1.56");
+        assert_eq!(
+            Decimal::parse("1.56").unwrap().unscaled_bytes(),
+            vec![0x00, 0x9c]
+        );
+        assert_eq!(
+            Decimal::from_unscaled_bytes(&[0xff, 0x64], 2).to_plain_string(),
+            "-1.56"
+        );
     }
 
     #[test]
@@ -697,6 +746,8 @@ mod tests {
         let mut wrong = Struct::new(schema);
         wrong.put_index(0, Value::String("no".into()));
         assert!(wrong.validate().unwrap_err().contains("int32"));
-        assert!(Struct::new(SchemaBuilder::struct_().build()).put("nope", 1).is_err());
+        assert!(Struct::new(SchemaBuilder::struct_().build())
+            .put("nope", 1)
+            .is_err());
     }
 }

@@ -52,18 +52,66 @@ pub enum ErrorAction {
 /// The one table mapping error kinds to actions, with the hint the operator
 /// sees next to the message.
 pub const ERROR_TABLE: &[(ErrorKind, ErrorAction, &str)] = &[
-    (ErrorKind::Config, ErrorAction::FailTask, "fix the named configuration key and restart the connector"),
-    (ErrorKind::Connection, ErrorAction::Retry, "check that the server is up and reachable from this host; sluice keeps retrying"),
-    (ErrorKind::Timeout, ErrorAction::Retry, "the server is slow to answer; sluice keeps retrying"),
-    (ErrorKind::Io, ErrorAction::Retry, "check disk space and permissions of the named path; sluice keeps retrying"),
-    (ErrorKind::Authentication, ErrorAction::FailTask, "check the user name and password in the connector configuration"),
-    (ErrorKind::Permission, ErrorAction::FailTask, "grant the named privilege to the connector's user, then restart the connector"),
-    (ErrorKind::Unavailable, ErrorAction::Retry, "the server is temporarily unavailable; sluice keeps retrying"),
-    (ErrorKind::Protocol, ErrorAction::FailTask, "the source sent data sluice could not decode; please report it with the connector's log"),
-    (ErrorKind::Data, ErrorAction::FailTask, "a record could not be converted; see errors.tolerance to skip or dead-letter such records"),
-    (ErrorKind::Unsupported, ErrorAction::FailTask, "the named feature is not implemented by sluice; change the configuration or the source"),
-    (ErrorKind::Cancelled, ErrorAction::FailTask, "the task was stopped while the operation was running"),
-    (ErrorKind::Internal, ErrorAction::FailTask, "this is a bug in sluice; please report it with the connector's log"),
+    (
+        ErrorKind::Config,
+        ErrorAction::FailTask,
+        "fix the named configuration key and restart the connector",
+    ),
+    (
+        ErrorKind::Connection,
+        ErrorAction::Retry,
+        "check that the server is up and reachable from this host; sluice keeps retrying",
+    ),
+    (
+        ErrorKind::Timeout,
+        ErrorAction::Retry,
+        "the server is slow to answer; sluice keeps retrying",
+    ),
+    (
+        ErrorKind::Io,
+        ErrorAction::Retry,
+        "check disk space and permissions of the named path; sluice keeps retrying",
+    ),
+    (
+        ErrorKind::Authentication,
+        ErrorAction::FailTask,
+        "check the user name and password in the connector configuration",
+    ),
+    (
+        ErrorKind::Permission,
+        ErrorAction::FailTask,
+        "grant the named privilege to the connector's user, then restart the connector",
+    ),
+    (
+        ErrorKind::Unavailable,
+        ErrorAction::Retry,
+        "the server is temporarily unavailable; sluice keeps retrying",
+    ),
+    (
+        ErrorKind::Protocol,
+        ErrorAction::FailTask,
+        "the source sent data sluice could not decode; please report it with the connector's log",
+    ),
+    (
+        ErrorKind::Data,
+        ErrorAction::FailTask,
+        "a record could not be converted; see errors.tolerance to skip or dead-letter such records",
+    ),
+    (
+        ErrorKind::Unsupported,
+        ErrorAction::FailTask,
+        "the named feature is not implemented by sluice; change the configuration or the source",
+    ),
+    (
+        ErrorKind::Cancelled,
+        ErrorAction::FailTask,
+        "the task was stopped while the operation was running",
+    ),
+    (
+        ErrorKind::Internal,
+        ErrorAction::FailTask,
+        "this is a bug in sluice; please report it with the connector's log",
+    ),
 ];
 
 impl ErrorKind {
@@ -124,7 +172,11 @@ pub struct ConnectError {
 
 impl ConnectError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        ConnectError { kind, message: message.into(), source: None }
+        ConnectError {
+            kind,
+            message: message.into(),
+            source: None,
+        }
     }
 
     pub fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Self {
@@ -154,9 +206,11 @@ impl ConnectError {
     pub fn io(what: impl fmt::Display, err: std::io::Error) -> Self {
         use std::io::ErrorKind as K;
         let kind = match err.kind() {
-            K::ConnectionRefused | K::ConnectionReset | K::ConnectionAborted | K::NotConnected | K::BrokenPipe => {
-                ErrorKind::Connection
-            }
+            K::ConnectionRefused
+            | K::ConnectionReset
+            | K::ConnectionAborted
+            | K::NotConnected
+            | K::BrokenPipe => ErrorKind::Connection,
             K::TimedOut => ErrorKind::Timeout,
             K::PermissionDenied => ErrorKind::Permission,
             _ => ErrorKind::Io,
@@ -180,7 +234,10 @@ impl ConnectError {
     /// task's `trace` shows.
     pub fn trace(&self) -> String {
         let mut out = self.to_string();
-        let mut cause = self.source.as_deref().map(|e| e as &(dyn StdError + 'static));
+        let mut cause = self
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static));
         while let Some(e) = cause {
             let text = e.to_string();
             if !out.contains(&text) {
@@ -216,7 +273,11 @@ mod tests {
             ErrorKind::Internal,
         ];
         for k in kinds {
-            assert_eq!(ERROR_TABLE.iter().filter(|(r, _, _)| *r == k).count(), 1, "{k:?}");
+            assert_eq!(
+                ERROR_TABLE.iter().filter(|(r, _, _)| *r == k).count(),
+                1,
+                "{k:?}"
+            );
         }
         assert_eq!(ERROR_TABLE.len(), kinds.len());
         assert!(ErrorKind::Connection.is_retriable());
@@ -225,10 +286,16 @@ mod tests {
 
     #[test]
     fn io_errors_are_classified() {
-        let e = ConnectError::io("connect 127.0.0.1:1", std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        let e = ConnectError::io(
+            "connect 127.0.0.1:1",
+            std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+        );
         assert_eq!(e.kind(), ErrorKind::Connection);
         assert!(e.is_retriable());
         let trace = e.trace();
-        assert!(trace.contains("127.0.0.1:1") && trace.contains("hint:"), "{trace}");
+        assert!(
+            trace.contains("127.0.0.1:1") && trace.contains("hint:"),
+            "{trace}"
+        );
     }
 }

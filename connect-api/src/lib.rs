@@ -22,11 +22,17 @@ pub mod sink;
 pub mod source;
 pub mod transform;
 
-pub use config::{ConfigDef, ConfigIssue, ConfigKey, ConfigType, ConfigValue, ConfigValues, Importance, KeyValidation, Password, Props, Validator};
+pub use config::{
+    ConfigDef, ConfigIssue, ConfigKey, ConfigType, ConfigValue, ConfigValues, Importance,
+    KeyValidation, Password, Props, Validator,
+};
 pub use converter::Converter;
 pub use data::{Decimal, Field, Schema, SchemaBuilder, SchemaRef, SchemaType, Struct, Value};
 pub use error::{ConnectError, ErrorAction, ErrorKind, Result};
-pub use record::{ContentType, Header, Headers, SerializedRecord, SinkRecord, SourceOffset, SourcePartition, SourceRecord};
+pub use record::{
+    ContentType, Header, Headers, SerializedRecord, SinkRecord, SourceOffset, SourcePartition,
+    SourceRecord,
+};
 pub use sink::{BatchAck, Sink, SinkContext, SinkPlugin};
 pub use source::{OffsetReader, SourceConnector, SourceTask, SourceTaskContext};
 pub use transform::{Predicate, Transform, TransformPlugin};

@@ -88,7 +88,11 @@ impl SourceRecord {
             + self.topic.len()
             + self.key.approx_size()
             + self.value.approx_size()
-            + self.headers.iter().map(|h| h.key.len() + h.value.approx_size()).sum::<usize>()
+            + self
+                .headers
+                .iter()
+                .map(|h| h.key.len() + h.value.approx_size())
+                .sum::<usize>()
     }
 }
 

@@ -24,7 +24,10 @@ pub struct BatchAck {
 impl BatchAck {
     /// Used by the worker (and tests) to create acknowledgements.
     pub fn new(id: u64, callback: Arc<AckFn>) -> Self {
-        BatchAck { id, callback: Some(callback) }
+        BatchAck {
+            id,
+            callback: Some(callback),
+        }
     }
 
     pub fn id(&self) -> u64 {
@@ -51,7 +54,10 @@ impl Drop for BatchAck {
         if let Some(cb) = self.callback.take() {
             cb(
                 self.id,
-                Err(ConnectError::new(ErrorKind::Internal, format!("batch {} was dropped without an acknowledgement", self.id))),
+                Err(ConnectError::new(
+                    ErrorKind::Internal,
+                    format!("batch {} was dropped without an acknowledgement", self.id),
+                )),
             );
         }
     }
@@ -110,7 +116,10 @@ mod tests {
         BatchAck::new(1, cb.clone()).durable();
         drop(BatchAck::new(2, cb.clone()));
         BatchAck::new(3, cb).failed(ConnectError::internal("x"));
-        assert_eq!(*seen.lock().unwrap(), vec![(1, true), (2, false), (3, false)]);
+        assert_eq!(
+            *seen.lock().unwrap(),
+            vec![(1, true), (2, false), (3, false)]
+        );
     }
 }
 

@@ -10,7 +10,10 @@ use crate::record::{SourceOffset, SourcePartition, SourceRecord};
 /// it can resume where the last durable record left off.
 pub trait OffsetReader: Send + Sync {
     /// The last committed offset of `partition`, if any.
-    fn offset(&self, partition: &serde_json::Map<String, serde_json::Value>) -> Option<SourceOffset>;
+    fn offset(
+        &self,
+        partition: &serde_json::Map<String, serde_json::Value>,
+    ) -> Option<SourceOffset>;
 }
 
 /// What a task gets when it starts.

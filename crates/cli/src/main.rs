@@ -38,7 +38,10 @@ struct ConfigProblem(String);
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -64,14 +67,21 @@ fn main() -> ExitCode {
 }
 
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
 }
 
 /// Every plugin this build has.
 pub fn plugins() -> Plugins {
     let mut plugins = Plugins::new();
-    plugins.add_connector(Arc::new(sluice_runtime::connectors::file_stream::FileStreamSource::new()));
+    plugins.add_connector(Arc::new(
+        sluice_runtime::connectors::file_stream::FileStreamSource::new(),
+    ));
     for sink in sluice_sinks::all_plugins() {
         plugins.add_sink(sink);
     }
@@ -80,11 +90,17 @@ pub fn plugins() -> Plugins {
 }
 
 fn issues_line(file: &Path, issues: &[sluice_connect_api::ConfigIssue]) -> String {
-    let parts: Vec<String> = issues.iter().map(|i| format!("{}: {}", i.key, i.message)).collect();
+    let parts: Vec<String> = issues
+        .iter()
+        .map(|i| format!("{}: {}", i.key, i.message))
+        .collect();
     format!("{}: {}", file.display(), parts.join("; "))
 }
 
-async fn standalone(worker_file: &Path, connector_files: &[PathBuf]) -> anyhow::Result<Result<(), ConfigProblem>> {
+async fn standalone(
+    worker_file: &Path,
+    connector_files: &[PathBuf],
+) -> anyhow::Result<Result<(), ConfigProblem>> {
     let worker_props = match load_worker_file(worker_file) {
         Ok(p) => p,
         Err(e) => return Ok(Err(ConfigProblem(e.to_string()))),
@@ -94,7 +110,10 @@ async fn standalone(worker_file: &Path, connector_files: &[PathBuf]) -> anyhow::
         Err(issues) => return Ok(Err(ConfigProblem(issues_line(worker_file, &issues)))),
     };
     for key in worker.unknown_worker_keys() {
-        tracing::warn!("{}: worker key '{key}' is not used by sluice; it is ignored", worker_file.display());
+        tracing::warn!(
+            "{}: worker key '{key}' is not used by sluice; it is ignored",
+            worker_file.display()
+        );
     }
 
     // Validate everything before starting anything.
@@ -108,7 +127,11 @@ async fn standalone(worker_file: &Path, connector_files: &[PathBuf]) -> anyhow::
         if !validation.is_ok() {
             return Ok(Err(ConfigProblem(issues_line(path, &validation.issues))));
         }
-        let class = file.config.get("connector.class").cloned().unwrap_or_default();
+        let class = file
+            .config
+            .get("connector.class")
+            .cloned()
+            .unwrap_or_default();
         for key in &validation.unknown_keys {
             tracing::warn!(
                 "{}: connector '{}' key '{key}' is not used by sluice's {class}; it is ignored",
@@ -117,7 +140,11 @@ async fn standalone(worker_file: &Path, connector_files: &[PathBuf]) -> anyhow::
             );
         }
         if loaded.iter().any(|(_, f)| f.name == file.name) {
-            return Ok(Err(ConfigProblem(format!("{}: name: connector name '{}' is used twice", path.display(), file.name))));
+            return Ok(Err(ConfigProblem(format!(
+                "{}: name: connector name '{}' is used twice",
+                path.display(),
+                file.name
+            ))));
         }
         loaded.push((path.clone(), file));
     }

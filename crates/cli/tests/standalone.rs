@@ -50,7 +50,14 @@ fn setup(lines: usize, flush_ms: u64) -> Setup {
         .to_string(),
     )
     .unwrap();
-    Setup { dir, input, output, offsets, worker, connector }
+    Setup {
+        dir,
+        input,
+        output,
+        offsets,
+        worker,
+        connector,
+    }
 }
 
 fn start(s: &Setup) -> Child {
@@ -59,7 +66,13 @@ fn start(s: &Setup) -> Child {
         .arg(&s.worker)
         .arg(&s.connector)
         .stdout(Stdio::null())
-        .stderr(Stdio::from(std::fs::OpenOptions::new().create(true).append(true).open(s.dir.path().join("sluice.log")).unwrap()))
+        .stderr(Stdio::from(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(s.dir.path().join("sluice.log"))
+                .unwrap(),
+        ))
         .spawn()
         .unwrap()
 }
@@ -68,7 +81,8 @@ fn output_values(s: &Setup) -> Vec<String> {
     let text = std::fs::read_to_string(&s.output).unwrap_or_default();
     text.lines()
         .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}"));
+            let v: serde_json::Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}"));
             assert_eq!(v["topic"], "lines");
             assert_eq!(v["key"], serde_json::Value::Null);
             v["value"].as_str().unwrap().to_string()
@@ -77,7 +91,9 @@ fn output_values(s: &Setup) -> Vec<String> {
 }
 
 fn count_lines(path: &Path) -> usize {
-    std::fs::read(path).map(|b| b.iter().filter(|c| **c == b'\n').count()).unwrap_or(0)
+    std::fs::read(path)
+        .map(|b| b.iter().filter(|c| **c == b'\n').count())
+        .unwrap_or(0)
 }
 
 fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
@@ -89,32 +105,47 @@ fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
 }
 
 fn terminate(child: &mut Child) -> std::process::ExitStatus {
-    let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
     assert!(status.success());
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
             return status;
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "sluice did not exit after SIGTERM");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "sluice did not exit after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
 
 fn committed_position(s: &Setup) -> u64 {
-    let Ok(bytes) = std::fs::read(&s.offsets) else { return 0 };
+    let Ok(bytes) = std::fs::read(&s.offsets) else {
+        return 0;
+    };
     let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     doc["offsets"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|e| e["key"][0] == "lines" && e["key"][1]["filename"] == s.input.display().to_string())
+        .find(|e| {
+            e["key"][0] == "lines" && e["key"][1]["filename"] == s.input.display().to_string()
+        })
         .map(|e| e["value"]["position"].as_u64().unwrap())
         .unwrap_or(0)
 }
 
 fn input_lines(s: &Setup) -> Vec<String> {
-    std::fs::read_to_string(&s.input).unwrap().lines().map(String::from).collect()
+    std::fs::read_to_string(&s.input)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect()
 }
 
 fn log(s: &Setup) -> String {
@@ -125,25 +156,47 @@ fn log(s: &Setup) -> String {
 fn delivers_every_line_in_order_and_a_clean_restart_re_emits_nothing() {
     let s = setup(20_000, 100);
     let mut child = start(&s);
-    wait_until("all lines delivered", Duration::from_secs(60), || count_lines(&s.output) >= 20_000);
+    wait_until("all lines delivered", Duration::from_secs(60), || {
+        count_lines(&s.output) >= 20_000
+    });
     let status = terminate(&mut child);
     assert!(status.success(), "exit status {status:?}\n{}", log(&s));
     assert_eq!(output_values(&s), input_lines(&s));
     let size = std::fs::metadata(&s.input).unwrap().len();
-    assert_eq!(committed_position(&s), size, "clean stop commits the last delivered line");
+    assert_eq!(
+        committed_position(&s),
+        size,
+        "clean stop commits the last delivered line"
+    );
 
     // Restart: nothing is emitted again.
     let mut child = start(&s);
-    wait_until("the restarted worker to start its task", Duration::from_secs(30), || log(&s).matches("connector started").count() >= 2);
+    wait_until(
+        "the restarted worker to start its task",
+        Duration::from_secs(30),
+        || log(&s).matches("connector started").count() >= 2,
+    );
     std::thread::sleep(Duration::from_millis(1500));
     let status = terminate(&mut child);
     assert!(status.success());
-    assert_eq!(count_lines(&s.output), 20_000, "restart re-emitted lines\n{}", log(&s));
+    assert_eq!(
+        count_lines(&s.output),
+        20_000,
+        "restart re-emitted lines\n{}",
+        log(&s)
+    );
 
     // New lines appended while stopped are picked up after the last offset.
-    std::fs::OpenOptions::new().append(true).open(&s.input).unwrap().write_all(b"one more\n").unwrap();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&s.input)
+        .unwrap()
+        .write_all(b"one more\n")
+        .unwrap();
     let mut child = start(&s);
-    wait_until("the new line", Duration::from_secs(30), || count_lines(&s.output) >= 20_001);
+    wait_until("the new line", Duration::from_secs(30), || {
+        count_lines(&s.output) >= 20_001
+    });
     assert!(terminate(&mut child).success());
     let values = output_values(&s);
     assert_eq!(values.len(), 20_001);
@@ -164,7 +217,11 @@ fn kill_9_during_delivery_loses_nothing_and_duplicates_only_after_the_committed_
     child.wait().unwrap();
     let first = output_values(&s);
     let committed = committed_position(&s);
-    assert!(first.len() < total, "the kill came too late to test anything ({} lines delivered)", first.len());
+    assert!(
+        first.len() < total,
+        "the kill came too late to test anything ({} lines delivered)",
+        first.len()
+    );
     // Everything delivered before the kill is an in-order prefix of the input.
     assert_eq!(first[..], input[..first.len()]);
     // The committed offset is never past a delivered line: find the line it points after.
@@ -178,15 +235,29 @@ fn kill_9_during_delivery_loses_nothing_and_duplicates_only_after_the_committed_
         committed_lines += 1;
     }
     assert_eq!(pos, committed, "committed offset is not at a line boundary");
-    assert!(committed_lines <= first.len(), "committed offset {committed_lines} is past the delivered lines {}", first.len());
+    assert!(
+        committed_lines <= first.len(),
+        "committed offset {committed_lines} is past the delivered lines {}",
+        first.len()
+    );
 
     // Restart: it resumes exactly after the committed offset.
     let mut child = start(&s);
-    wait_until("the rest delivered", Duration::from_secs(120), || count_lines(&s.output) >= first.len() + (total - committed_lines));
+    wait_until("the rest delivered", Duration::from_secs(120), || {
+        count_lines(&s.output) >= first.len() + (total - committed_lines)
+    });
     assert!(terminate(&mut child).success(), "{}", log(&s));
     let all = output_values(&s);
-    assert_eq!(all.len(), first.len() + (total - committed_lines), "unexpected number of lines after restart");
-    assert_eq!(all[first.len()..], input[committed_lines..], "the second run must start right after the committed offset");
+    assert_eq!(
+        all.len(),
+        first.len() + (total - committed_lines),
+        "unexpected number of lines after restart"
+    );
+    assert_eq!(
+        all[first.len()..],
+        input[committed_lines..],
+        "the second run must start right after the committed offset"
+    );
     eprintln!(
         "kill -9 after {} delivered lines, {} committed: {} duplicates",
         first.len(),
@@ -196,11 +267,20 @@ fn kill_9_during_delivery_loses_nothing_and_duplicates_only_after_the_committed_
 }
 
 fn run_expect_failure(worker: &Path, connector: &Path) -> String {
-    let out = sluice().arg("standalone").arg(worker).arg(connector).output().unwrap();
+    let out = sluice()
+        .arg("standalone")
+        .arg(worker)
+        .arg(connector)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     let error_lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(error_lines.len(), 1, "exactly one error line expected:\n{stderr}");
+    assert_eq!(
+        error_lines.len(),
+        1,
+        "exactly one error line expected:\n{stderr}"
+    );
     error_lines[0].to_string()
 }
 
@@ -217,18 +297,31 @@ fn unknown_connector_class_exits_non_zero_naming_key_and_file() {
 #[test]
 fn missing_required_key_and_unparsable_file_name_key_and_file() {
     let s = setup(1, 100);
-    std::fs::write(&s.connector, r#"{"name": "x", "config": {"connector.class": "FileStreamSource"}}"#).unwrap();
+    std::fs::write(
+        &s.connector,
+        r#"{"name": "x", "config": {"connector.class": "FileStreamSource"}}"#,
+    )
+    .unwrap();
     let line = run_expect_failure(&s.worker, &s.connector);
-    assert!(line.contains("lines.json") && line.contains("topic"), "{line}");
+    assert!(
+        line.contains("lines.json") && line.contains("topic"),
+        "{line}"
+    );
 
     std::fs::write(&s.connector, "{\"name\": ").unwrap();
     let line = run_expect_failure(&s.worker, &s.connector);
-    assert!(line.contains("lines.json") && line.contains("JSON"), "{line}");
+    assert!(
+        line.contains("lines.json") && line.contains("JSON"),
+        "{line}"
+    );
 
     let worker = s.dir.path().join("bad-worker.properties");
     std::fs::write(&worker, "offset.flush.interval.ms=soon\n").unwrap();
     let line = run_expect_failure(&worker, &s.connector);
-    assert!(line.contains("bad-worker.properties") && line.contains("offset.flush.interval.ms"), "{line}");
+    assert!(
+        line.contains("bad-worker.properties") && line.contains("offset.flush.interval.ms"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -244,11 +337,16 @@ fn unknown_keys_are_warned_about_without_their_values() {
     )
     .unwrap();
     let mut child = start(&s);
-    wait_until("delivery", Duration::from_secs(30), || count_lines(&s.output) >= 3);
+    wait_until("delivery", Duration::from_secs(30), || {
+        count_lines(&s.output) >= 3
+    });
     assert!(terminate(&mut child).success());
     let log = log(&s);
     assert!(log.contains("database.password"), "{log}");
-    assert!(!log.contains("hunter2-secret"), "the value must never be printed:\n{log}");
+    assert!(
+        !log.contains("hunter2-secret"),
+        "the value must never be printed:\n{log}"
+    );
 }
 
 #[test]

@@ -96,7 +96,13 @@ pub const CONNECTOR_PREFIXES: &[&str] = &[
 ];
 
 /// Accepted connector keys that sluice reads but need no declaration.
-pub const CONNECTOR_KEYS: &[&str] = &["config.action.reload", "exactly.once.support", "transaction.boundary", "offsets.storage.topic", "errors.deadletterqueue.topic.name"];
+pub const CONNECTOR_KEYS: &[&str] = &[
+    "config.action.reload",
+    "exactly.once.support",
+    "transaction.boundary",
+    "offsets.storage.topic",
+    "errors.deadletterqueue.topic.name",
+];
 
 /// A connector configuration file.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,14 +122,21 @@ pub struct ConfigFileError {
 
 impl ConfigFileError {
     pub fn new(file: &Path, key: impl Into<String>, message: impl Into<String>) -> Self {
-        ConfigFileError { file: file.display().to_string(), key: key.into(), message: message.into() }
+        ConfigFileError {
+            file: file.display().to_string(),
+            key: key.into(),
+            message: message.into(),
+        }
     }
 }
 
 /// Reads a worker `.properties` file and resolves placeholders.
 pub fn load_worker_file(path: &Path) -> Result<Props, ConfigFileError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigFileError::new(path, "", format!("cannot read file: {e}")))?;
-    let props = parse_properties(&text).map_err(|e| ConfigFileError::new(path, "", format!("not a valid .properties file: {e}")))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigFileError::new(path, "", format!("cannot read file: {e}")))?;
+    let props = parse_properties(&text).map_err(|e| {
+        ConfigFileError::new(path, "", format!("not a valid .properties file: {e}"))
+    })?;
     resolve_placeholders(&props).map_err(|(k, m)| ConfigFileError::new(path, k, m))
 }
 
@@ -131,12 +144,18 @@ pub fn load_worker_file(path: &Path) -> Result<Props, ConfigFileError> {
 /// /connectors` takes (`{"name": ..., "config": {...}}`). Placeholders are
 /// resolved. The name comes from `name` (JSON top level or config).
 pub fn load_connector_file(path: &Path) -> Result<ConnectorFile, ConfigFileError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigFileError::new(path, "", format!("cannot read file: {e}")))?;
-    let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) || text.trim_start().starts_with('{');
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigFileError::new(path, "", format!("cannot read file: {e}")))?;
+    let is_json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        || text.trim_start().starts_with('{');
     let mut config = if is_json {
         parse_connector_json(&text).map_err(|(k, m)| ConfigFileError::new(path, k, m))?
     } else {
-        parse_properties(&text).map_err(|e| ConfigFileError::new(path, "", format!("not a valid .properties file: {e}")))?
+        parse_properties(&text).map_err(|e| {
+            ConfigFileError::new(path, "", format!("not a valid .properties file: {e}"))
+        })?
     };
     config = resolve_placeholders(&config).map_err(|(k, m)| ConfigFileError::new(path, k, m))?;
     let name = config
@@ -150,8 +169,11 @@ pub fn load_connector_file(path: &Path) -> Result<ConnectorFile, ConfigFileError
 /// Parses `{"name": ..., "config": {...}}` (or a bare config object) into
 /// string properties. Non-string JSON values are rendered as text.
 pub fn parse_connector_json(text: &str) -> Result<Props, (String, String)> {
-    let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| (String::new(), format!("not valid JSON: {e}")))?;
-    let obj = doc.as_object().ok_or_else(|| (String::new(), "expected a JSON object".to_string()))?;
+    let doc: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| (String::new(), format!("not valid JSON: {e}")))?;
+    let obj = doc
+        .as_object()
+        .ok_or_else(|| (String::new(), "expected a JSON object".to_string()))?;
     let (top_name, config) = match obj.get("config") {
         Some(serde_json::Value::Object(c)) => (obj.get("name"), c),
         Some(_) => return Err(("config".into(), "must be a JSON object".into())),
@@ -163,15 +185,25 @@ pub fn parse_connector_json(text: &str) -> Result<Props, (String, String)> {
             serde_json::Value::String(s) => s.clone(),
             serde_json::Value::Null => continue,
             serde_json::Value::Bool(_) | serde_json::Value::Number(_) => v.to_string(),
-            _ => return Err((k.clone(), "value must be a string, number or boolean".into())),
+            _ => {
+                return Err((
+                    k.clone(),
+                    "value must be a string, number or boolean".into(),
+                ))
+            }
         };
         props.insert(k.clone(), s);
     }
     if let Some(name) = top_name {
-        let name = name.as_str().ok_or_else(|| ("name".to_string(), "must be a string".to_string()))?;
+        let name = name
+            .as_str()
+            .ok_or_else(|| ("name".to_string(), "must be a string".to_string()))?;
         match props.get("name") {
             Some(inner) if inner != name => {
-                return Err(("name".into(), format!("top-level name \"{name}\" differs from config name \"{inner}\"")));
+                return Err((
+                    "name".into(),
+                    format!("top-level name \"{name}\" differs from config name \"{inner}\""),
+                ));
             }
             _ => {
                 props.insert("name".into(), name.to_string());
@@ -185,7 +217,10 @@ pub fn parse_connector_json(text: &str) -> Result<Props, (String, String)> {
 pub fn with_prefix(props: &Props, prefix: &str) -> Props {
     props
         .iter()
-        .filter_map(|(k, v)| k.strip_prefix(prefix).map(|rest| (rest.to_string(), v.clone())))
+        .filter_map(|(k, v)| {
+            k.strip_prefix(prefix)
+                .map(|rest| (rest.to_string(), v.clone()))
+        })
         .collect()
 }
 
@@ -216,7 +251,10 @@ mod tests {
         assert_eq!(e.key, "name");
         assert!(e.to_string().contains("bad.json: name: "), "{e}");
         std::fs::write(&f, "{nope").unwrap();
-        assert!(load_connector_file(&f).unwrap_err().message.contains("not valid JSON"));
+        assert!(load_connector_file(&f)
+            .unwrap_err()
+            .message
+            .contains("not valid JSON"));
         std::fs::write(&f, r#"{"name": "a", "config": {"name": "b"}}"#).unwrap();
         assert_eq!(load_connector_file(&f).unwrap_err().key, "name");
     }

@@ -56,7 +56,10 @@ impl OffsetTracker {
         let mut offsets: Vec<(SourcePartition, SourceOffset)> = Vec::new();
         for r in records {
             if let (Some(p), Some(o)) = (&r.source_partition, &r.source_offset) {
-                match offsets.iter_mut().find(|(q, _)| Arc::ptr_eq(q, p) || q == p) {
+                match offsets
+                    .iter_mut()
+                    .find(|(q, _)| Arc::ptr_eq(q, p) || q == p)
+                {
                     Some(slot) => slot.1 = o.clone(),
                     None => offsets.push((p.clone(), o.clone())),
                 }
@@ -69,14 +72,22 @@ impl OffsetTracker {
     pub fn register_offsets(&mut self, offsets: Vec<(SourcePartition, SourceOffset)>) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
-        self.pending.push_back(PendingBatch { id, acked: false, offsets });
+        self.pending.push_back(PendingBatch {
+            id,
+            acked: false,
+            offsets,
+        });
         id
     }
 
     /// Marks a batch durable. Unknown or already-acked ids are ignored.
     pub fn ack(&mut self, id: u64) {
-        let Some(front) = self.pending.front() else { return };
-        let Some(index) = id.checked_sub(front.id) else { return };
+        let Some(front) = self.pending.front() else {
+            return;
+        };
+        let Some(index) = id.checked_sub(front.id) else {
+            return;
+        };
         if let Some(batch) = self.pending.get_mut(index as usize) {
             debug_assert_eq!(batch.id, id);
             batch.acked = true;
@@ -115,7 +126,11 @@ pub trait OffsetStore: Send + Sync {
     fn get(&self, connector: &str, partition: &Map<String, Json>) -> Option<SourceOffset>;
     /// Durably stores offsets (all or nothing). When this returns `Ok` the
     /// offsets survive a crash.
-    fn put(&self, connector: &str, offsets: &[(SourcePartition, SourceOffset)]) -> Result<(), ConnectError>;
+    fn put(
+        &self,
+        connector: &str,
+        offsets: &[(SourcePartition, SourceOffset)],
+    ) -> Result<(), ConnectError>;
     /// Every stored partition and offset of `connector`.
     fn all(&self, connector: &str) -> Vec<(Map<String, Json>, SourceOffset)>;
 }
@@ -144,18 +159,36 @@ impl FileOffsetStore {
                     ConnectError::config(format!("offset file {} is not valid JSON ({e}); move it away to start from scratch", path.display()))
                 })?;
                 let entries = doc.get("offsets").and_then(Json::as_array).ok_or_else(|| {
-                    ConnectError::config(format!("offset file {} has no \"offsets\" array", path.display()))
+                    ConnectError::config(format!(
+                        "offset file {} has no \"offsets\" array",
+                        path.display()
+                    ))
                 })?;
                 for entry in entries {
                     let key = entry.get("key").cloned().unwrap_or(Json::Null);
-                    let value = entry.get("value").and_then(Json::as_object).cloned().unwrap_or_default();
-                    state.insert(serde_json::to_string(&key).unwrap_or_default(), (key, value));
+                    let value = entry
+                        .get("value")
+                        .and_then(Json::as_object)
+                        .cloned()
+                        .unwrap_or_default();
+                    state.insert(
+                        serde_json::to_string(&key).unwrap_or_default(),
+                        (key, value),
+                    );
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(ConnectError::io(format!("reading offset file {}", path.display()), e)),
+            Err(e) => {
+                return Err(ConnectError::io(
+                    format!("reading offset file {}", path.display()),
+                    e,
+                ))
+            }
         }
-        Ok(FileOffsetStore { path, state: Mutex::new(state) })
+        Ok(FileOffsetStore {
+            path,
+            state: Mutex::new(state),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -163,7 +196,10 @@ impl FileOffsetStore {
     }
 
     fn key(connector: &str, partition: &Map<String, Json>) -> Json {
-        Json::Array(vec![Json::String(connector.to_string()), Json::Object(partition.clone())])
+        Json::Array(vec![
+            Json::String(connector.to_string()),
+            Json::Object(partition.clone()),
+        ])
     }
 
     fn write(&self, state: &BTreeMap<String, (Json, SourceOffset)>) -> Result<(), ConnectError> {
@@ -172,9 +208,11 @@ impl FileOffsetStore {
             .map(|(k, v)| serde_json::json!({"key": k, "value": v}))
             .collect();
         let doc = serde_json::json!({"version": 1, "offsets": entries});
-        let bytes = serde_json::to_vec_pretty(&doc).map_err(|e| ConnectError::internal(e.to_string()))?;
-        write_atomically(&self.path, &bytes)
-            .map_err(|e| ConnectError::io(format!("writing offset file {}", self.path.display()), e))
+        let bytes =
+            serde_json::to_vec_pretty(&doc).map_err(|e| ConnectError::internal(e.to_string()))?;
+        write_atomically(&self.path, &bytes).map_err(|e| {
+            ConnectError::io(format!("writing offset file {}", self.path.display()), e)
+        })
     }
 }
 
@@ -186,7 +224,10 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir)?;
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{file_name}.tmp.{}", std::process::id()));
     {
         let mut f = std::fs::File::create(&tmp)?;
@@ -203,10 +244,18 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 impl OffsetStore for FileOffsetStore {
     fn get(&self, connector: &str, partition: &Map<String, Json>) -> Option<SourceOffset> {
         let key = serde_json::to_string(&Self::key(connector, partition)).ok()?;
-        self.state.lock().expect("offset store lock").get(&key).map(|(_, v)| v.clone())
+        self.state
+            .lock()
+            .expect("offset store lock")
+            .get(&key)
+            .map(|(_, v)| v.clone())
     }
 
-    fn put(&self, connector: &str, offsets: &[(SourcePartition, SourceOffset)]) -> Result<(), ConnectError> {
+    fn put(
+        &self,
+        connector: &str,
+        offsets: &[(SourcePartition, SourceOffset)],
+    ) -> Result<(), ConnectError> {
         if offsets.is_empty() {
             return Ok(());
         }
@@ -214,7 +263,10 @@ impl OffsetStore for FileOffsetStore {
         let mut next = state.clone();
         for (p, o) in offsets {
             let key = Self::key(connector, p);
-            next.insert(serde_json::to_string(&key).unwrap_or_default(), (key, o.clone()));
+            next.insert(
+                serde_json::to_string(&key).unwrap_or_default(),
+                (key, o.clone()),
+            );
         }
         self.write(&next)?;
         *state = next;
@@ -237,21 +289,35 @@ impl OffsetStore for FileOffsetStore {
     }
 }
 
+/// One stored entry: connector, partition, offset.
+type MemoryEntry = (String, Map<String, Json>, SourceOffset);
+
 /// In-memory store, for tests and for sources that cannot resume.
 #[derive(Default)]
 pub struct MemoryOffsetStore {
-    state: Mutex<BTreeMap<String, (String, Map<String, Json>, SourceOffset)>>,
+    state: Mutex<BTreeMap<String, MemoryEntry>>,
 }
 
 impl OffsetStore for MemoryOffsetStore {
     fn get(&self, connector: &str, partition: &Map<String, Json>) -> Option<SourceOffset> {
         let key = format!("{connector}\u{0}{}", serde_json::to_string(partition).ok()?);
-        self.state.lock().expect("lock").get(&key).map(|(_, _, o)| o.clone())
+        self.state
+            .lock()
+            .expect("lock")
+            .get(&key)
+            .map(|(_, _, o)| o.clone())
     }
-    fn put(&self, connector: &str, offsets: &[(SourcePartition, SourceOffset)]) -> Result<(), ConnectError> {
+    fn put(
+        &self,
+        connector: &str,
+        offsets: &[(SourcePartition, SourceOffset)],
+    ) -> Result<(), ConnectError> {
         let mut state = self.state.lock().expect("lock");
         for (p, o) in offsets {
-            let key = format!("{connector}\u{0}{}", serde_json::to_string(&**p).unwrap_or_default());
+            let key = format!(
+                "{connector}\u{0}{}",
+                serde_json::to_string(&**p).unwrap_or_default()
+            );
             state.insert(key, (connector.to_string(), (**p).clone(), o.clone()));
         }
         Ok(())
@@ -291,7 +357,13 @@ mod tests {
         json!({"position": pos}).as_object().unwrap().clone()
     }
     fn record(p: &SourcePartition, pos: u64) -> SourceRecord {
-        SourceRecord::new(Some(p.clone()), Some(offset(pos)), "t", None, sluice_connect_api::Value::Null)
+        SourceRecord::new(
+            Some(p.clone()),
+            Some(offset(pos)),
+            "t",
+            None,
+            sluice_connect_api::Value::Null,
+        )
     }
 
     #[test]
@@ -303,7 +375,10 @@ mod tests {
         let b2 = t.register(&[record(&p, 40)]);
         t.ack(b2);
         t.ack(b1);
-        assert!(t.take_committable().is_empty(), "batch 0 is not acknowledged yet");
+        assert!(
+            t.take_committable().is_empty(),
+            "batch 0 is not acknowledged yet"
+        );
         t.ack(b0);
         let c = t.take_committable();
         assert_eq!(c, vec![(p.clone(), offset(40))]);
@@ -351,13 +426,26 @@ mod tests {
         let store = FileOffsetStore::open(&path).unwrap();
         assert!(store.get("c", &partition("a")).is_none());
         store.put("c", &[(partition("a"), offset(7))]).unwrap();
-        store.put("c", &[(partition("a"), offset(9)), (partition("b"), offset(1))]).unwrap();
+        store
+            .put(
+                "c",
+                &[(partition("a"), offset(9)), (partition("b"), offset(1))],
+            )
+            .unwrap();
         store.put("other", &[(partition("a"), offset(3))]).unwrap();
         // No temporary files are left behind.
-        let names: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         assert_eq!(names, vec!["offsets.json".to_string()]);
         let doc: Json = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        assert!(doc["offsets"].as_array().unwrap().iter().any(|e| e["key"] == json!(["c", {"filename": "a"}]) && e["value"] == json!({"position": 9})));
+        assert!(doc["offsets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["key"] == json!(["c", {"filename": "a"}])
+                && e["value"] == json!({"position": 9})));
         let reopened = FileOffsetStore::open(&path).unwrap();
         assert_eq!(reopened.get("c", &partition("a")), Some(offset(9)));
         assert_eq!(reopened.get("other", &partition("a")), Some(offset(3)));
@@ -373,7 +461,10 @@ mod tests {
         let before = std::fs::read(&path).unwrap();
         // Make the rename target a directory: the write must fail and the
         // previous file and in-memory state must survive.
-        let blocked = FileOffsetStore { path: dir.path().to_path_buf(), state: Mutex::new(store.state.lock().unwrap().clone()) };
+        let blocked = FileOffsetStore {
+            path: dir.path().to_path_buf(),
+            state: Mutex::new(store.state.lock().unwrap().clone()),
+        };
         assert!(blocked.put("c", &[(partition("a"), offset(2))]).is_err());
         assert_eq!(blocked.get("c", &partition("a")), Some(offset(1)));
         assert_eq!(std::fs::read(&path).unwrap(), before);

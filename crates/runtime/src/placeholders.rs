@@ -9,7 +9,9 @@ use crate::properties::parse_properties;
 
 /// Resolves every placeholder in every value. Errors name the key whose
 /// value could not be resolved and why (never the resolved secret).
-pub fn resolve_placeholders(props: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>, (String, String)> {
+pub fn resolve_placeholders(
+    props: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, (String, String)> {
     let mut out = BTreeMap::new();
     let mut file_cache: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for (key, value) in props {
@@ -19,7 +21,10 @@ pub fn resolve_placeholders(props: &BTreeMap<String, String>) -> Result<BTreeMap
     Ok(out)
 }
 
-fn resolve_value(value: &str, files: &mut BTreeMap<String, BTreeMap<String, String>>) -> Result<String, String> {
+fn resolve_value(
+    value: &str,
+    files: &mut BTreeMap<String, BTreeMap<String, String>>,
+) -> Result<String, String> {
     if !value.contains("${") {
         return Ok(value.to_string());
     }
@@ -35,21 +40,29 @@ fn resolve_value(value: &str, files: &mut BTreeMap<String, BTreeMap<String, Stri
         let inner = &after[..end];
         match inner.split_once(':') {
             Some(("env", name)) => {
-                let v = std::env::var(name).map_err(|_| format!("environment variable {name} referenced by ${{env:{name}}} is not set"))?;
+                let v = std::env::var(name).map_err(|_| {
+                    format!("environment variable {name} referenced by ${{env:{name}}} is not set")
+                })?;
                 out.push_str(&v);
             }
             Some(("file", path_and_key)) => {
-                let (path, key) = path_and_key
-                    .rsplit_once(':')
-                    .ok_or_else(|| format!("${{file:{path_and_key}}} must have the form ${{file:/path/to/file:key}}"))?;
+                let (path, key) = path_and_key.rsplit_once(':').ok_or_else(|| {
+                    format!(
+                        "${{file:{path_and_key}}} must have the form ${{file:/path/to/file:key}}"
+                    )
+                })?;
                 if !files.contains_key(path) {
-                    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path} referenced by a ${{file:...}} placeholder: {e}"))?;
+                    let text = std::fs::read_to_string(path).map_err(|e| {
+                        format!("cannot read {path} referenced by a ${{file:...}} placeholder: {e}")
+                    })?;
                     let parsed = parse_properties(&text).map_err(|e| format!("{path}: {e}"))?;
                     files.insert(path.to_string(), parsed);
                 }
-                let v = files[path]
-                    .get(key)
-                    .ok_or_else(|| format!("key {key} not found in {path} (referenced by a ${{file:...}} placeholder)"))?;
+                let v = files[path].get(key).ok_or_else(|| {
+                    format!(
+                        "key {key} not found in {path} (referenced by a ${{file:...}} placeholder)"
+                    )
+                })?;
                 out.push_str(v);
             }
             _ => {
@@ -70,7 +83,10 @@ mod tests {
     use super::*;
 
     fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -81,7 +97,10 @@ mod tests {
         std::env::set_var("SLUICE_TEST_HOST", "db.example");
         let p = props(&[
             ("database.hostname", "${env:SLUICE_TEST_HOST}"),
-            ("database.password", &format!("${{file:{}:db.password}}", secrets.display())),
+            (
+                "database.password",
+                &format!("${{file:{}:db.password}}", secrets.display()),
+            ),
             ("mixed", "x-${env:SLUICE_TEST_HOST}-y"),
             ("other", "${vault:a:b}"),
         ]);
@@ -94,7 +113,8 @@ mod tests {
 
     #[test]
     fn missing_env_names_the_key() {
-        let (key, msg) = resolve_placeholders(&props(&[("a", "${env:SLUICE_SURELY_UNSET_VAR}")])).unwrap_err();
+        let (key, msg) =
+            resolve_placeholders(&props(&[("a", "${env:SLUICE_SURELY_UNSET_VAR}")])).unwrap_err();
         assert_eq!(key, "a");
         assert!(msg.contains("SLUICE_SURELY_UNSET_VAR"));
     }

@@ -9,7 +9,8 @@ use sluice_connect_api::{ConnectError, Converter, SinkPlugin, SourceConnector, T
 
 /// Creates a converter from its class name (or alias), its settings (prefix
 /// removed) and whether it converts keys.
-pub type ConverterFactory = Arc<dyn Fn(&str, &Props, bool) -> Result<Arc<dyn Converter>, ConnectError> + Send + Sync>;
+pub type ConverterFactory =
+    Arc<dyn Fn(&str, &Props, bool) -> Result<Arc<dyn Converter>, ConnectError> + Send + Sync>;
 
 /// Everything a worker can instantiate.
 #[derive(Default, Clone)]
@@ -65,9 +66,9 @@ impl Plugins {
 
     pub fn transform(&self, class: &str) -> Option<&Arc<dyn TransformPlugin>> {
         let class = class.trim();
-        self.transforms
-            .iter()
-            .find(|t| t.class_name() == class || t.aliases().iter().any(|a| a.eq_ignore_ascii_case(class)))
+        self.transforms.iter().find(|t| {
+            t.class_name() == class || t.aliases().iter().any(|a| a.eq_ignore_ascii_case(class))
+        })
     }
 
     pub fn transforms(&self) -> &[Arc<dyn TransformPlugin>] {
@@ -75,7 +76,9 @@ impl Plugins {
     }
 
     pub fn sink(&self, sink_type: &str) -> Option<&Arc<dyn SinkPlugin>> {
-        self.sinks.iter().find(|s| s.sink_type().eq_ignore_ascii_case(sink_type.trim()))
+        self.sinks
+            .iter()
+            .find(|s| s.sink_type().eq_ignore_ascii_case(sink_type.trim()))
     }
 
     pub fn sinks(&self) -> &[Arc<dyn SinkPlugin>] {
@@ -83,10 +86,17 @@ impl Plugins {
     }
 
     /// Creates a converter; a config error names the class when unknown.
-    pub fn converter(&self, class: &str, props: &Props, is_key: bool) -> Result<Arc<dyn Converter>, ConnectError> {
+    pub fn converter(
+        &self,
+        class: &str,
+        props: &Props,
+        is_key: bool,
+    ) -> Result<Arc<dyn Converter>, ConnectError> {
         match &self.converters {
             Some(f) => f(class, props, is_key),
-            None => Err(ConnectError::config(format!("no converters are registered (asked for {class})"))),
+            None => Err(ConnectError::config(format!(
+                "no converters are registered (asked for {class})"
+            ))),
         }
     }
 

@@ -79,7 +79,8 @@ fn unescape(s: &str) -> Result<String, String> {
             Some('f') => out.push('\u{c}'),
             Some('u') => {
                 let hex: String = chars.by_ref().take(4).collect();
-                let code = u32::from_str_radix(&hex, 16).map_err(|_| format!("malformed \\uxxxx escape \"\\u{hex}\""))?;
+                let code = u32::from_str_radix(&hex, 16)
+                    .map_err(|_| format!("malformed \\uxxxx escape \"\\u{hex}\""))?;
                 out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
             }
             Some(other) => out.push(other),
@@ -98,7 +99,10 @@ mod tests {
         let text = "# comment\n! also\nbootstrap.servers=localhost:9092\nkey.converter : org.apache.kafka.connect.json.JsonConverter\nspaced value with spaces\n  cont = a,\\\n     b\npath=C:\\\\dir\\tx\nuni=\\u00e9t\\u00E9\nempty=\nkey\\=with\\:seps=1\n";
         let p = parse_properties(text).unwrap();
         assert_eq!(p["bootstrap.servers"], "localhost:9092");
-        assert_eq!(p["key.converter"], "org.apache.kafka.connect.json.JsonConverter");
+        assert_eq!(
+            p["key.converter"],
+            "org.apache.kafka.connect.json.JsonConverter"
+        );
         assert_eq!(p["spaced"], "value with spaces");
         assert_eq!(p["cont"], "a,b");
         assert_eq!(p["path"], "C:\\dir\tx");

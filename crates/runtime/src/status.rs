@@ -73,7 +73,12 @@ impl MemoryStatusStore {
 
 impl StatusStore for MemoryStatusStore {
     fn put_connector(&self, connector: &str, status: Status) {
-        self.entries.lock().expect("status lock").entry(connector.to_string()).or_default().connector = Some(status);
+        self.entries
+            .lock()
+            .expect("status lock")
+            .entry(connector.to_string())
+            .or_default()
+            .connector = Some(status);
     }
     fn put_task(&self, connector: &str, task: u32, status: Status) {
         self.entries
@@ -85,7 +90,11 @@ impl StatusStore for MemoryStatusStore {
             .insert(task, status);
     }
     fn connector(&self, connector: &str) -> Option<Status> {
-        self.entries.lock().expect("status lock").get(connector).and_then(|e| e.connector.clone())
+        self.entries
+            .lock()
+            .expect("status lock")
+            .get(connector)
+            .and_then(|e| e.connector.clone())
     }
     fn tasks(&self, connector: &str) -> Vec<(u32, Status)> {
         self.entries

@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 use sluice_connect_api::config::Props;
 use sluice_connect_api::record::ContentType;
 use sluice_connect_api::{
-    BatchAck, ConnectError, Converter, SerializedRecord, Sink, SourceOffset, SourcePartition, SourceRecord, SourceTask,
-    SourceTaskContext, Transform, Value,
+    BatchAck, ConnectError, Converter, SerializedRecord, Sink, SourceOffset, SourcePartition,
+    SourceRecord, SourceTask, SourceTaskContext, Transform, Value,
 };
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 
@@ -61,7 +61,11 @@ impl RetryPolicy {
             return None;
         }
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(16));
-        Some(self.initial_delay.saturating_mul(factor).min(self.max_delay))
+        Some(
+            self.initial_delay
+                .saturating_mul(factor)
+                .min(self.max_delay),
+        )
     }
 }
 
@@ -119,7 +123,11 @@ impl TaskRunner {
         self.status.put_task(
             &self.settings.connector,
             self.settings.task_id,
-            Status { state, worker_id: self.settings.worker_id.clone(), trace },
+            Status {
+                state,
+                worker_id: self.settings.worker_id.clone(),
+                trace,
+            },
         );
     }
 
@@ -145,7 +153,11 @@ impl TaskRunner {
             };
             attempt += 1;
             let since = first_failure.get_or_insert_with(Instant::now).elapsed();
-            let delay = if error.is_retriable() { self.settings.retry.delay(attempt, since) } else { None };
+            let delay = if error.is_retriable() {
+                self.settings.retry.delay(attempt, since)
+            } else {
+                None
+            };
             match delay {
                 Some(delay) if *control.borrow() != TargetState::Stopped => {
                     tracing::warn!(task = %name, attempt, "task failed with a retriable error, restarting in {delay:?}: {}", error.trace());
@@ -167,12 +179,26 @@ impl TaskRunner {
         }
     }
 
-    async fn run_once(&self, parts: TaskParts, control: &mut watch::Receiver<TargetState>) -> Result<(), ConnectError> {
-        let TaskParts { mut task, task_config, transforms, key_converter, value_converter, sink } = parts;
+    async fn run_once(
+        &self,
+        parts: TaskParts,
+        control: &mut watch::Receiver<TargetState>,
+    ) -> Result<(), ConnectError> {
+        let TaskParts {
+            mut task,
+            task_config,
+            transforms,
+            key_converter,
+            value_converter,
+            sink,
+        } = parts;
         let context = SourceTaskContext {
             connector_name: self.settings.connector.clone(),
             config: task_config,
-            offsets: Arc::new(ConnectorOffsets { connector: self.settings.connector.clone(), store: self.offsets.clone() }),
+            offsets: Arc::new(ConnectorOffsets {
+                connector: self.settings.connector.clone(),
+                store: self.offsets.clone(),
+            }),
         };
         if let Err(e) = task.start(context).await {
             let _ = task.stop().await;
@@ -181,13 +207,15 @@ impl TaskRunner {
         self.set_status(State::Running, None);
 
         let tracker = Arc::new(Mutex::new(OffsetTracker::new()));
-        let queue_batches = (self.settings.max_queue_size / self.settings.max_batch_size.max(1)).max(1);
+        let queue_batches =
+            (self.settings.max_queue_size / self.settings.max_batch_size.max(1)).max(1);
         let (tx, rx) = mpsc::channel::<Batch>(queue_batches);
         let bytes = (self.settings.max_queue_bytes > 0).then(|| {
             let capacity = self.settings.max_queue_bytes.min(u64::from(u32::MAX)) as u32;
             (Arc::new(Semaphore::new(capacity as usize)), capacity)
         });
-        let (commit_tx, mut commit_rx) = watch::channel(Vec::<(SourcePartition, SourceOffset)>::new());
+        let (commit_tx, mut commit_rx) =
+            watch::channel(Vec::<(SourcePartition, SourceOffset)>::new());
         let deliverer = Deliverer {
             settings: self.settings.clone(),
             tracker: tracker.clone(),
@@ -204,12 +232,22 @@ impl TaskRunner {
             value_converter: value_converter.as_ref(),
         };
         let poll_result = self
-            .poll_loop(task.as_mut(), &pipeline, &tracker, tx, bytes, control, &mut commit_rx)
+            .poll_loop(
+                task.as_mut(),
+                &pipeline,
+                &tracker,
+                tx,
+                bytes,
+                control,
+                &mut commit_rx,
+            )
             .await;
 
         let delivery_result = match delivery.await {
             Ok(r) => r,
-            Err(e) => Err(ConnectError::internal(format!("delivery task panicked: {e}"))),
+            Err(e) => Err(ConnectError::internal(format!(
+                "delivery task panicked: {e}"
+            ))),
         };
         if commit_rx.has_changed().unwrap_or(false) {
             let committed = commit_rx.borrow_and_update().clone();
@@ -279,7 +317,9 @@ impl TaskRunner {
                 Err(e) if e.is_retriable() => {
                     failures += 1;
                     let since = first_failure.get_or_insert_with(Instant::now).elapsed();
-                    let Some(delay) = self.settings.poll_retry.delay(failures, since) else { return Err(e) };
+                    let Some(delay) = self.settings.poll_retry.delay(failures, since) else {
+                        return Err(e);
+                    };
                     tracing::warn!(connector = %self.settings.connector, attempt = failures, "poll failed, retrying in {delay:?}: {e}");
                     tokio::select! {
                         _ = tokio::time::sleep(delay) => {}
@@ -310,11 +350,24 @@ impl TaskRunner {
                             let size: usize = serialized.iter().map(SerializedRecord::size).sum();
                             // A batch larger than the whole budget takes all of it.
                             let want = size.clamp(1, *capacity as usize) as u32;
-                            Some(sem.clone().acquire_many_owned(want).await.map_err(|_| ConnectError::internal("byte budget closed"))?)
+                            Some(
+                                sem.clone()
+                                    .acquire_many_owned(want)
+                                    .await
+                                    .map_err(|_| ConnectError::internal("byte budget closed"))?,
+                            )
                         }
                         None => None,
                     };
-                    if tx.send(Batch { id, records: serialized, _permit: permit }).await.is_err() {
+                    if tx
+                        .send(Batch {
+                            id,
+                            records: serialized,
+                            _permit: permit,
+                        })
+                        .await
+                        .is_err()
+                    {
                         return Ok(());
                     }
                 }
@@ -365,7 +418,10 @@ impl Converting<'_> {
                 Err((e, topic)) => {
                     return Err(ConnectError::new(
                         e.kind(),
-                        format!("record for topic {topic} could not be converted or transformed: {}", e.message()),
+                        format!(
+                            "record for topic {topic} could not be converted or transformed: {}",
+                            e.message()
+                        ),
                     ))
                 }
             }
@@ -397,7 +453,11 @@ impl Converting<'_> {
             .value_converter
             .from_connect(&record.topic, record.value_schema.as_ref(), &record.value)
             .map_err(|e| (e, topic.clone()))?;
-        let headers = record.headers.iter().map(|h| (h.key.clone(), header_bytes(&h.value))).collect();
+        let headers = record
+            .headers
+            .iter()
+            .map(|h| (h.key.clone(), header_bytes(&h.value)))
+            .collect();
         Ok(Some(SerializedRecord {
             topic,
             partition: record.kafka_partition,
@@ -443,20 +503,26 @@ struct Deliverer {
 }
 
 impl Deliverer {
-    async fn run(mut self, mut rx: mpsc::Receiver<Batch>, mut sink: Box<dyn Sink>) -> Result<(), ConnectError> {
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Batch>,
+        mut sink: Box<dyn Sink>,
+    ) -> Result<(), ConnectError> {
         let failure: Arc<Mutex<Option<ConnectError>>> = Arc::new(Mutex::new(None));
         let ack_cb = {
             let tracker = self.tracker.clone();
             let failure = failure.clone();
-            Arc::new(move |id: u64, result: Result<(), ConnectError>| match result {
-                Ok(()) => tracker.lock().expect("tracker lock").ack(id),
-                Err(e) => {
-                    let mut f = failure.lock().expect("failure lock");
-                    if f.is_none() {
-                        *f = Some(e);
+            Arc::new(
+                move |id: u64, result: Result<(), ConnectError>| match result {
+                    Ok(()) => tracker.lock().expect("tracker lock").ack(id),
+                    Err(e) => {
+                        let mut f = failure.lock().expect("failure lock");
+                        if f.is_none() {
+                            *f = Some(e);
+                        }
                     }
-                }
-            })
+                },
+            )
         };
         let mut ticker = tokio::time::interval(self.settings.offset_flush_interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -490,7 +556,9 @@ impl Deliverer {
         rx.close();
         match tokio::time::timeout(self.settings.offset_flush_timeout, sink.flush()).await {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(connector = %self.settings.connector, "sink flush failed: {e}"),
+            Ok(Err(e)) => {
+                tracing::warn!(connector = %self.settings.connector, "sink flush failed: {e}")
+            }
             Err(_) => tracing::warn!(
                 connector = %self.settings.connector,
                 "sink did not acknowledge everything within offset.flush.timeout.ms; committing what is durable"
@@ -518,12 +586,21 @@ impl Deliverer {
         // A refused batch is not retried in place: the task run ends and,
         // for retriable errors, restarts from the committed offsets, so the
         // batch is read again from the source. Nothing is copied or lost.
-        let Batch { id, records, _permit } = batch;
-        sink.accept(records, BatchAck::new(id, ack_cb.clone())).await
+        let Batch {
+            id,
+            records,
+            _permit,
+        } = batch;
+        sink.accept(records, BatchAck::new(id, ack_cb.clone()))
+            .await
     }
 
     async fn commit(&mut self) -> Result<(), ConnectError> {
-        let ready = self.tracker.lock().expect("tracker lock").take_committable();
+        let ready = self
+            .tracker
+            .lock()
+            .expect("tracker lock")
+            .take_committable();
         if ready.is_empty() {
             return Ok(());
         }

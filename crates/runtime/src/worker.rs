@@ -6,11 +6,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sluice_connect_api::config::Props;
-use sluice_connect_api::{ConfigIssue, ConfigValues, ConnectError, SinkContext, SourceConnector, Transform};
+use sluice_connect_api::{
+    ConfigIssue, ConfigValues, ConnectError, SinkContext, SourceConnector, Transform,
+};
 use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
 
-use crate::config::{common_connector_config_def, with_prefix, worker_config_def, CONNECTOR_KEYS, CONNECTOR_PREFIXES, WORKER_PREFIXES};
+use crate::config::{
+    common_connector_config_def, with_prefix, worker_config_def, CONNECTOR_KEYS,
+    CONNECTOR_PREFIXES, WORKER_PREFIXES,
+};
 use crate::offsets::{FileOffsetStore, MemoryOffsetStore, OffsetStore};
 use crate::plugins::Plugins;
 use crate::status::{MemoryStatusStore, State, Status, StatusStore};
@@ -64,7 +69,10 @@ impl Worker {
                 }])
             }
         };
-        let host = worker_config.get_string("rest.host.name").unwrap_or("localhost").to_string();
+        let host = worker_config
+            .get_string("rest.host.name")
+            .unwrap_or("localhost")
+            .to_string();
         let worker_id = format!("{host}:{}", worker_config.get_int("rest.port"));
         Ok(Worker {
             plugins: Arc::new(plugins),
@@ -78,7 +86,10 @@ impl Worker {
     }
 
     /// A worker with in-memory offsets (tests, benchmarks).
-    pub fn with_memory_offsets(plugins: Plugins, worker_props: Props) -> Result<Worker, Vec<ConfigIssue>> {
+    pub fn with_memory_offsets(
+        plugins: Plugins,
+        worker_props: Props,
+    ) -> Result<Worker, Vec<ConfigIssue>> {
         let worker_config = worker_config_def().parse(&worker_props)?;
         Ok(Worker {
             plugins: Arc::new(plugins),
@@ -121,7 +132,12 @@ impl Worker {
             .get("sink.type")
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| self.worker_config.get_string("sink.type").unwrap_or("kafka").to_string())
+            .unwrap_or_else(|| {
+                self.worker_config
+                    .get_string("sink.type")
+                    .unwrap_or("kafka")
+                    .to_string()
+            })
     }
 
     fn sink_props(&self, props: &Props, sink_type: &str) -> Props {
@@ -136,7 +152,12 @@ impl Worker {
             .get(which)
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| self.worker_config.get_string(which).unwrap_or_default().to_string());
+            .unwrap_or_else(|| {
+                self.worker_config
+                    .get_string(which)
+                    .unwrap_or_default()
+                    .to_string()
+            });
         let prefix = format!("{which}.");
         let mut settings = with_prefix(&self.worker_props, &prefix);
         settings.extend(with_prefix(props, &prefix));
@@ -149,7 +170,10 @@ impl Worker {
         let common = common_connector_config_def();
         let mut issues = common.issues(props);
         let mut known = common.clone();
-        let class = props.get("connector.class").map(|s| s.trim()).unwrap_or_default();
+        let class = props
+            .get("connector.class")
+            .map(|s| s.trim())
+            .unwrap_or_default();
         if !class.is_empty() {
             match self.plugins.connector(class) {
                 Some(connector) => {
@@ -169,42 +193,75 @@ impl Worker {
         }
         for which in ["key.converter", "value.converter"] {
             let (conv_class, settings) = self.converter_setting(props, which);
-            if let Err(e) = self.plugins.converter(&conv_class, &settings, which == "key.converter") {
-                issues.push(ConfigIssue { key: which.into(), message: e.message().to_string() });
+            if let Err(e) = self
+                .plugins
+                .converter(&conv_class, &settings, which == "key.converter")
+            {
+                issues.push(ConfigIssue {
+                    key: which.into(),
+                    message: e.message().to_string(),
+                });
             }
         }
         let sink_type = self.effective_sink_type(props);
         match self.plugins.sink(&sink_type) {
             Some(plugin) => {
                 let prefix = format!("sink.{sink_type}.");
-                for issue in plugin.config_def().issues(&self.sink_props(props, &sink_type)) {
-                    issues.push(ConfigIssue { key: format!("{prefix}{}", issue.key), message: issue.message });
+                for issue in plugin
+                    .config_def()
+                    .issues(&self.sink_props(props, &sink_type))
+                {
+                    issues.push(ConfigIssue {
+                        key: format!("{prefix}{}", issue.key),
+                        message: issue.message,
+                    });
                 }
             }
             None => issues.push(ConfigIssue {
                 key: "sink.type".into(),
                 message: format!(
                     "sink type '{sink_type}' is not available in this build; use one of: {}",
-                    self.plugins.sinks().iter().map(|s| s.sink_type()).collect::<Vec<_>>().join(", ")
+                    self.plugins
+                        .sinks()
+                        .iter()
+                        .map(|s| s.sink_type())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             }),
         }
         let aliases: Vec<String> = props
             .get("transforms")
-            .map(|t| t.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+            .map(|t| {
+                t.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
         for alias in &aliases {
             let type_key = format!("transforms.{alias}.type");
             match props.get(&type_key).map(|s| s.trim()) {
-                None | Some("") => issues.push(ConfigIssue { key: type_key, message: "Missing required configuration: the transform's class".into() }),
+                None | Some("") => issues.push(ConfigIssue {
+                    key: type_key,
+                    message: "Missing required configuration: the transform's class".into(),
+                }),
                 Some(t) => match self.plugins.transform(t) {
                     Some(plugin) => {
                         let tprops = with_prefix(props, &format!("transforms.{alias}."));
                         for issue in plugin.config_def().issues(&tprops) {
-                            issues.push(ConfigIssue { key: format!("transforms.{alias}.{}", issue.key), message: issue.message });
+                            issues.push(ConfigIssue {
+                                key: format!("transforms.{alias}.{}", issue.key),
+                                message: issue.message,
+                            });
                         }
                     }
-                    None => issues.push(ConfigIssue { key: type_key, message: format!("Class {t} could not be found (no such transform in sluice)") }),
+                    None => issues.push(ConfigIssue {
+                        key: type_key,
+                        message: format!(
+                            "Class {t} could not be found (no such transform in sluice)"
+                        ),
+                    }),
                 },
             }
         }
@@ -213,7 +270,10 @@ impl Worker {
             .into_iter()
             .map(String::from)
             .collect();
-        ConnectorValidation { issues, unknown_keys }
+        ConnectorValidation {
+            issues,
+            unknown_keys,
+        }
     }
 
     /// Validates and starts a connector and its tasks.
@@ -222,13 +282,20 @@ impl Worker {
         if let Some(first) = validation.issues.first() {
             return Err(ConnectError::config(first.to_string()));
         }
-        let values = common_connector_config_def()
-            .parse(&props)
-            .map_err(|i| ConnectError::config(i.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("; ")))?;
+        let values = common_connector_config_def().parse(&props).map_err(|i| {
+            ConnectError::config(
+                i.iter()
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })?;
         let name = values.get_string("name").unwrap_or_default().to_string();
         let mut running = self.connectors.lock().await;
         if running.contains_key(&name) {
-            return Err(ConnectError::config(format!("Connector {name} already exists")));
+            return Err(ConnectError::config(format!(
+                "Connector {name} already exists"
+            )));
         }
         let connector: Arc<dyn SourceConnector> = self
             .plugins
@@ -238,18 +305,51 @@ impl Worker {
         let max_tasks = values.get_int("tasks.max").max(1) as usize;
         let task_configs = connector.task_configs(&props, max_tasks)?;
 
-        self.status.put_connector(&name, Status { state: State::Running, worker_id: self.worker_id.clone(), trace: None });
+        self.status.put_connector(
+            &name,
+            Status {
+                state: State::Running,
+                worker_id: self.worker_id.clone(),
+                trace: None,
+            },
+        );
         let (control, _) = watch::channel(TargetState::Started);
         let mut tasks = Vec::new();
         for (task_id, task_config) in task_configs.into_iter().enumerate() {
             let settings = self.task_settings(&name, task_id as u32, &values);
-            let factory = self.parts_factory(&name, task_id as u32, connector.clone(), &props, task_config);
-            let runner = TaskRunner { settings, factory, offsets: self.offsets.clone(), status: self.status.clone() };
-            self.status.put_task(&name, task_id as u32, Status { state: State::Unassigned, worker_id: self.worker_id.clone(), trace: None });
+            let factory = self.parts_factory(
+                &name,
+                task_id as u32,
+                connector.clone(),
+                &props,
+                task_config,
+            );
+            let runner = TaskRunner {
+                settings,
+                factory,
+                offsets: self.offsets.clone(),
+                status: self.status.clone(),
+            };
+            self.status.put_task(
+                &name,
+                task_id as u32,
+                Status {
+                    state: State::Unassigned,
+                    worker_id: self.worker_id.clone(),
+                    trace: None,
+                },
+            );
             tasks.push(tokio::spawn(runner.run(control.subscribe())));
         }
         tracing::info!(connector = %name, class = connector.class_name(), tasks = tasks.len(), "connector started");
-        running.insert(name, RunningConnector { config: props, control, tasks });
+        running.insert(
+            name,
+            RunningConnector {
+                config: props,
+                control,
+                tasks,
+            },
+        );
         Ok(())
     }
 
@@ -271,23 +371,40 @@ impl Worker {
             max_queue_size: values.get_int("max.queue.size").max(1) as usize,
             max_batch_size: values.get_int("max.batch.size").max(1) as usize,
             max_queue_bytes: values.get_long("max.queue.size.in.bytes").max(0) as u64,
-            offset_flush_interval: ms(self.worker_config.get_long("offset.flush.interval.ms")).max(Duration::from_millis(1)),
+            offset_flush_interval: ms(self.worker_config.get_long("offset.flush.interval.ms"))
+                .max(Duration::from_millis(1)),
             offset_flush_timeout: ms(self.worker_config.get_long("offset.flush.timeout.ms")),
-            tolerate_errors: values.get_string("errors.tolerance").is_some_and(|t| t.eq_ignore_ascii_case("all")),
+            tolerate_errors: values
+                .get_string("errors.tolerance")
+                .is_some_and(|t| t.eq_ignore_ascii_case("all")),
             log_errors: values.get_bool("errors.log.enable"),
             log_error_messages: values.get_bool("errors.log.include.messages"),
             poll_retry: policy(Duration::from_millis(300)),
-            retry: policy(ms(values.get_long("retriable.restart.connector.wait.ms")).max(Duration::from_millis(100))),
+            retry: policy(
+                ms(values.get_long("retriable.restart.connector.wait.ms"))
+                    .max(Duration::from_millis(100)),
+            ),
         }
     }
 
-    fn parts_factory(&self, name: &str, task_id: u32, connector: Arc<dyn SourceConnector>, props: &Props, task_config: Props) -> PartsFactory {
+    fn parts_factory(
+        &self,
+        name: &str,
+        task_id: u32,
+        connector: Arc<dyn SourceConnector>,
+        props: &Props,
+        task_config: Props,
+    ) -> PartsFactory {
         let plugins = self.plugins.clone();
         let (key_class, key_props) = self.converter_setting(props, "key.converter");
         let (value_class, value_props) = self.converter_setting(props, "value.converter");
         let sink_type = self.effective_sink_type(props);
         let sink_props = self.sink_props(props, &sink_type);
-        let sink_context = SinkContext { connector_name: name.to_string(), task_id, worker_config: self.worker_props.clone() };
+        let sink_context = SinkContext {
+            connector_name: name.to_string(),
+            task_id,
+            worker_config: self.worker_props.clone(),
+        };
         let transform_configs: Vec<(String, Props)> = props
             .get("transforms")
             .map(|t| {
@@ -306,12 +423,14 @@ impl Worker {
             let value_converter = plugins.converter(&value_class, &value_props, false)?;
             let mut transforms: Vec<Box<dyn Transform>> = Vec::new();
             for (class, tprops) in &transform_configs {
-                let plugin = plugins.transform(class).ok_or_else(|| ConnectError::config(format!("unknown transform {class}")))?;
+                let plugin = plugins
+                    .transform(class)
+                    .ok_or_else(|| ConnectError::config(format!("unknown transform {class}")))?;
                 transforms.push(plugin.create(tprops)?);
             }
-            let sink_plugin = plugins
-                .sink(&sink_type)
-                .ok_or_else(|| ConnectError::config(format!("sink type {sink_type} is not available")))?;
+            let sink_plugin = plugins.sink(&sink_type).ok_or_else(|| {
+                ConnectError::config(format!("sink type {sink_type} is not available"))
+            })?;
             let sink = sink_plugin.create(&sink_props, &sink_context)?;
             Ok(TaskParts {
                 task: connector.create_task(),
@@ -331,19 +450,32 @@ impl Worker {
 
     /// A running connector's configuration.
     pub async fn connector_config(&self, name: &str) -> Option<Props> {
-        self.connectors.lock().await.get(name).map(|c| c.config.clone())
+        self.connectors
+            .lock()
+            .await
+            .get(name)
+            .map(|c| c.config.clone())
     }
 
     async fn set_target(&self, name: &str, target: TargetState) -> Result<(), ConnectError> {
         let running = self.connectors.lock().await;
-        let c = running.get(name).ok_or_else(|| ConnectError::config(format!("Connector {name} not found")))?;
+        let c = running
+            .get(name)
+            .ok_or_else(|| ConnectError::config(format!("Connector {name} not found")))?;
         c.control.send_replace(target);
         let state = match target {
             TargetState::Started => State::Running,
             TargetState::Paused => State::Paused,
             TargetState::Stopped => State::Stopped,
         };
-        self.status.put_connector(name, Status { state, worker_id: self.worker_id.clone(), trace: None });
+        self.status.put_connector(
+            name,
+            Status {
+                state,
+                worker_id: self.worker_id.clone(),
+                trace: None,
+            },
+        );
         Ok(())
     }
 
@@ -373,7 +505,14 @@ impl Worker {
                 Err(e) => failures.push(ConnectError::internal(format!("task panicked: {e}"))),
             }
         }
-        self.status.put_connector(name, Status { state: State::Unassigned, worker_id: self.worker_id.clone(), trace: None });
+        self.status.put_connector(
+            name,
+            Status {
+                state: State::Unassigned,
+                worker_id: self.worker_id.clone(),
+                trace: None,
+            },
+        );
         Ok(failures)
     }
 

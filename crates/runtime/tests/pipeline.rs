@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use serde_json::json;
 use sluice_connect_api::record::ContentType;
 use sluice_connect_api::{
-    BatchAck, ConnectError, Converter, Result, SchemaRef, SerializedRecord, Sink, SourceOffset, SourcePartition, SourceRecord, SourceTask,
-    SourceTaskContext, Value,
+    BatchAck, ConnectError, Converter, Result, SchemaRef, SerializedRecord, Sink, SourceOffset,
+    SourcePartition, SourceRecord, SourceTask, SourceTaskContext, Value,
 };
 use sluice_runtime::offsets::{MemoryOffsetStore, OffsetStore};
 use sluice_runtime::status::{MemoryStatusStore, State, StatusStore};
@@ -60,7 +60,9 @@ struct HoldingSink {
 #[async_trait]
 impl Sink for HoldingSink {
     async fn accept(&mut self, _batch: Vec<SerializedRecord>, ack: BatchAck) -> Result<()> {
-        self.acks.send(ack).map_err(|_| ConnectError::internal("test gone"))
+        self.acks
+            .send(ack)
+            .map_err(|_| ConnectError::internal("test gone"))
     }
     async fn flush(&mut self) -> Result<()> {
         Ok(())
@@ -73,26 +75,48 @@ impl Converter for RawConverter {
     fn content_type(&self) -> ContentType {
         ContentType::Text
     }
-    fn from_connect(&self, _topic: &str, _schema: Option<&SchemaRef>, value: &Value) -> Result<Option<Vec<u8>>> {
+    fn from_connect(
+        &self,
+        _topic: &str,
+        _schema: Option<&SchemaRef>,
+        value: &Value,
+    ) -> Result<Option<Vec<u8>>> {
         Ok(match value {
             Value::Null => None,
             Value::Int64(n) => Some(n.to_string().into_bytes()),
             other => return Err(ConnectError::data(format!("unexpected {other:?}"))),
         })
     }
-    fn to_connect(&self, _topic: &str, _bytes: Option<&[u8]>) -> Result<(Option<SchemaRef>, Value)> {
+    fn to_connect(
+        &self,
+        _topic: &str,
+        _bytes: Option<&[u8]>,
+    ) -> Result<(Option<SchemaRef>, Value)> {
         unimplemented!()
     }
 }
 
 fn records(range: std::ops::Range<i64>) -> Vec<SourceRecord> {
     range
-        .map(|n| SourceRecord::new(Some(partition()), Some(json!({"n": n}).as_object().unwrap().clone()), "t", None, Value::Int64(n)))
+        .map(|n| {
+            SourceRecord::new(
+                Some(partition()),
+                Some(json!({"n": n}).as_object().unwrap().clone()),
+                "t",
+                None,
+                Value::Int64(n),
+            )
+        })
         .collect()
 }
 
 fn settings() -> TaskSettings {
-    let policy = RetryPolicy { max_retries: Some(0), timeout: None, initial_delay: Duration::from_millis(10), max_delay: Duration::from_millis(10) };
+    let policy = RetryPolicy {
+        max_retries: Some(0),
+        timeout: None,
+        initial_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(10),
+    };
     TaskSettings {
         connector: "c".into(),
         task_id: 0,
@@ -111,7 +135,9 @@ fn settings() -> TaskSettings {
 }
 
 fn stored(store: &MemoryOffsetStore) -> Option<i64> {
-    store.get("c", &partition()).map(|o| o["n"].as_i64().unwrap())
+    store
+        .get("c", &partition())
+        .map(|o| o["n"].as_i64().unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,7 +145,10 @@ async fn offsets_follow_the_acknowledged_prefix_only() {
     let (ack_tx, mut ack_rx) = mpsc::unbounded_channel();
     let commits = Arc::new(Mutex::new(Vec::new()));
     let parts = Arc::new(Mutex::new(Some(TaskParts {
-        task: Box::new(ScriptedSource { batches: vec![records(0..10), records(10..20), records(20..30)].into(), commits: commits.clone() }),
+        task: Box::new(ScriptedSource {
+            batches: vec![records(0..10), records(10..20), records(20..30)].into(),
+            commits: commits.clone(),
+        }),
         task_config: Default::default(),
         transforms: vec![],
         key_converter: Arc::new(RawConverter),
@@ -130,7 +159,13 @@ async fn offsets_follow_the_acknowledged_prefix_only() {
     let status = Arc::new(MemoryStatusStore::new());
     let runner = TaskRunner {
         settings: settings(),
-        factory: Arc::new(move || parts.lock().unwrap().take().ok_or_else(|| ConnectError::internal("started twice"))),
+        factory: Arc::new(move || {
+            parts
+                .lock()
+                .unwrap()
+                .take()
+                .ok_or_else(|| ConnectError::internal("started twice"))
+        }),
         offsets: store.clone(),
         status: status.clone(),
     };
@@ -139,7 +174,12 @@ async fn offsets_follow_the_acknowledged_prefix_only() {
 
     let mut held = Vec::new();
     for _ in 0..3 {
-        held.push(tokio::time::timeout(Duration::from_secs(5), ack_rx.recv()).await.unwrap().unwrap());
+        held.push(
+            tokio::time::timeout(Duration::from_secs(5), ack_rx.recv())
+                .await
+                .unwrap()
+                .unwrap(),
+        );
     }
     assert_eq!(status.tasks("c")[0].1.state, State::Running);
     // Acknowledge the last two batches first: nothing may be committed.
@@ -149,16 +189,27 @@ async fn offsets_follow_the_acknowledged_prefix_only() {
     b2.durable();
     b1.durable();
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(stored(&store), None, "committed past an unacknowledged batch");
+    assert_eq!(
+        stored(&store),
+        None,
+        "committed past an unacknowledged batch"
+    );
     assert!(commits.lock().unwrap().is_empty());
     // Now the first: everything up to record 29 is durable.
     b0.durable();
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(stored(&store), Some(29));
-    assert_eq!(commits.lock().unwrap().last(), Some(&29), "the source hears of the commit after the store");
+    assert_eq!(
+        commits.lock().unwrap().last(),
+        Some(&29),
+        "the source hears of the commit after the store"
+    );
 
     control.send_replace(TargetState::Stopped);
-    let failure = tokio::time::timeout(Duration::from_secs(5), handle).await.unwrap().unwrap();
+    let failure = tokio::time::timeout(Duration::from_secs(5), handle)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(failure.is_none());
     // Committed offsets never moved backwards.
     let c = commits.lock().unwrap().clone();
@@ -170,7 +221,10 @@ async fn a_lost_acknowledgement_fails_the_task_and_commits_only_what_was_durable
     let (ack_tx, mut ack_rx) = mpsc::unbounded_channel();
     let commits = Arc::new(Mutex::new(Vec::new()));
     let parts = Arc::new(Mutex::new(Some(TaskParts {
-        task: Box::new(ScriptedSource { batches: vec![records(0..10), records(10..20)].into(), commits }),
+        task: Box::new(ScriptedSource {
+            batches: vec![records(0..10), records(10..20)].into(),
+            commits,
+        }),
         task_config: Default::default(),
         transforms: vec![],
         key_converter: Arc::new(RawConverter),
@@ -181,7 +235,13 @@ async fn a_lost_acknowledgement_fails_the_task_and_commits_only_what_was_durable
     let status = Arc::new(MemoryStatusStore::new());
     let runner = TaskRunner {
         settings: settings(),
-        factory: Arc::new(move || parts.lock().unwrap().take().ok_or_else(|| ConnectError::config("no second start in this test"))),
+        factory: Arc::new(move || {
+            parts
+                .lock()
+                .unwrap()
+                .take()
+                .ok_or_else(|| ConnectError::config("no second start in this test"))
+        }),
         offsets: store.clone(),
         status: status.clone(),
     };
@@ -191,10 +251,19 @@ async fn a_lost_acknowledgement_fails_the_task_and_commits_only_what_was_durable
     let b1 = ack_rx.recv().await.unwrap();
     b0.durable();
     drop(b1); // lost: counts as failed
-    let failure = tokio::time::timeout(Duration::from_secs(5), handle).await.unwrap().unwrap();
+    let failure = tokio::time::timeout(Duration::from_secs(5), handle)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(failure.is_some());
     assert_eq!(stored(&store), Some(9));
     let (_, st) = &status.tasks("c")[0];
     assert_eq!(st.state, State::Failed);
-    assert!(st.trace.as_deref().unwrap().contains("dropped without an acknowledgement"), "{st:?}");
+    assert!(
+        st.trace
+            .as_deref()
+            .unwrap()
+            .contains("dropped without an acknowledgement"),
+        "{st:?}"
+    );
 }

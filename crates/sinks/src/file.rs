@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use sluice_connect_api::config::Props;
 use sluice_connect_api::{
-    BatchAck, ConfigDef, ConfigKey, ConfigType, ConnectError, Importance, Result, SerializedRecord, Sink, SinkContext, SinkPlugin,
-    Validator,
+    BatchAck, ConfigDef, ConfigKey, ConfigType, ConnectError, Importance, Result, SerializedRecord,
+    Sink, SinkContext, SinkPlugin, Validator,
 };
 
 use crate::line::render_line;
@@ -35,7 +35,9 @@ impl FileSink {
     pub fn open(path: impl Into<PathBuf>, fsync: bool) -> Result<FileSink> {
         let path = path.into();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| ConnectError::io(format!("creating directory {}", dir.display()), e))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                ConnectError::io(format!("creating directory {}", dir.display()), e)
+            })?;
         }
         let mut file = OpenOptions::new()
             .create(true)
@@ -44,7 +46,12 @@ impl FileSink {
             .open(&path)
             .map_err(|e| ConnectError::io(format!("opening {}", path.display()), e))?;
         repair_torn_tail(&mut file, &path)?;
-        Ok(FileSink { path, file: Arc::new(Mutex::new(file)), fsync, buf: Vec::new() })
+        Ok(FileSink {
+            path,
+            file: Arc::new(Mutex::new(file)),
+            fsync,
+            buf: Vec::new(),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -97,7 +104,13 @@ impl Sink for FileSink {
         let path = self.path.clone();
         let (buf, result) = tokio::task::spawn_blocking(move || {
             let mut f = file.lock().expect("file sink lock");
-            let r = f.write_all(&buf).and_then(|_| f.flush()).and_then(|_| if fsync { f.sync_data() } else { Ok(()) });
+            let r = f.write_all(&buf).and_then(|_| f.flush()).and_then(|_| {
+                if fsync {
+                    f.sync_data()
+                } else {
+                    Ok(())
+                }
+            });
             (buf, r)
         })
         .await
@@ -150,10 +163,14 @@ impl SinkPlugin for FileSinkPlugin {
         &self.def
     }
     fn create(&self, props: &Props, _context: &SinkContext) -> Result<Box<dyn Sink>> {
-        let values = self
-            .def
-            .parse(props)
-            .map_err(|i| ConnectError::config(i.iter().map(|i| format!("sink.file.{i}")).collect::<Vec<_>>().join("; ")))?;
+        let values = self.def.parse(props).map_err(|i| {
+            ConnectError::config(
+                i.iter()
+                    .map(|i| format!("sink.file.{i}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })?;
         let path = values.get_string("path").unwrap_or_default();
         Ok(Box::new(FileSink::open(path, values.get_bool("fsync"))?))
     }
@@ -180,7 +197,13 @@ mod tests {
     fn ack() -> (BatchAck, Arc<Mutex<Vec<bool>>>) {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let s = seen.clone();
-        (BatchAck::new(0, Arc::new(move |_, r: Result<()>| s.lock().unwrap().push(r.is_ok()))), seen)
+        (
+            BatchAck::new(
+                0,
+                Arc::new(move |_, r: Result<()>| s.lock().unwrap().push(r.is_ok())),
+            ),
+            seen,
+        )
     }
 
     #[tokio::test]
@@ -192,7 +215,10 @@ mod tests {
         sink.accept(vec![rec("a"), rec("b")], a).await.unwrap();
         assert_eq!(*seen.lock().unwrap(), vec![true]);
         let text = std::fs::read_to_string(&path).unwrap();
-        let values: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let values: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(values.len(), 2);
         assert_eq!(values[1]["value"], "b");
     }
@@ -216,7 +242,10 @@ mod tests {
 
     #[test]
     fn plugin_requires_a_path() {
-        let err = FileSinkPlugin::new().create(&Props::new(), &SinkContext::default()).err().unwrap();
+        let err = FileSinkPlugin::new()
+            .create(&Props::new(), &SinkContext::default())
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("sink.file.path"), "{err}");
     }
 }

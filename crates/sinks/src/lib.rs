@@ -19,5 +19,9 @@ use sluice_connect_api::SinkPlugin;
 
 /// Every sink plugin of this crate.
 pub fn all_plugins() -> Vec<Arc<dyn SinkPlugin>> {
-    vec![Arc::new(FileSinkPlugin::new()), Arc::new(StdoutSinkPlugin::new()), Arc::new(NullSinkPlugin::new())]
+    vec![
+        Arc::new(FileSinkPlugin::new()),
+        Arc::new(StdoutSinkPlugin::new()),
+        Arc::new(NullSinkPlugin::new()),
+    ]
 }

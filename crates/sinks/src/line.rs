@@ -74,7 +74,12 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn record(key: Option<&[u8]>, value: Option<&[u8]>, kt: ContentType, vt: ContentType) -> SerializedRecord {
+    fn record(
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        kt: ContentType,
+        vt: ContentType,
+    ) -> SerializedRecord {
         SerializedRecord {
             topic: "server1.public.t\"x".into(),
             partition: None,
@@ -90,7 +95,15 @@ mod tests {
     #[test]
     fn json_is_embedded_and_other_content_is_base64() {
         let mut out = Vec::new();
-        render_line(&record(Some(br#"{"id":1}"#), Some(b"hello"), ContentType::Json, ContentType::Text), &mut out);
+        render_line(
+            &record(
+                Some(br#"{"id":1}"#),
+                Some(b"hello"),
+                ContentType::Json,
+                ContentType::Text,
+            ),
+            &mut out,
+        );
         assert_eq!(*out.last().unwrap(), b'\n');
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(

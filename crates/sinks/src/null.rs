@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use sluice_connect_api::config::Props;
-use sluice_connect_api::{BatchAck, ConfigDef, Result, SerializedRecord, Sink, SinkContext, SinkPlugin};
+use sluice_connect_api::{
+    BatchAck, ConfigDef, Result, SerializedRecord, Sink, SinkContext, SinkPlugin,
+};
 
 /// Discards records; counts them.
 #[derive(Default, Clone)]
@@ -24,7 +26,8 @@ impl NullSink {
 #[async_trait]
 impl Sink for NullSink {
     async fn accept(&mut self, batch: Vec<SerializedRecord>, ack: BatchAck) -> Result<()> {
-        self.records.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        self.records
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
         drop(batch);
         ack.durable();
         Ok(())
@@ -42,7 +45,9 @@ pub struct NullSinkPlugin {
 
 impl NullSinkPlugin {
     pub fn new() -> Self {
-        NullSinkPlugin { def: ConfigDef::new() }
+        NullSinkPlugin {
+            def: ConfigDef::new(),
+        }
     }
 }
 

@@ -5,7 +5,9 @@ use std::io::Write;
 
 use async_trait::async_trait;
 use sluice_connect_api::config::Props;
-use sluice_connect_api::{BatchAck, ConfigDef, ConnectError, Result, SerializedRecord, Sink, SinkContext, SinkPlugin};
+use sluice_connect_api::{
+    BatchAck, ConfigDef, ConnectError, Result, SerializedRecord, Sink, SinkContext, SinkPlugin,
+};
 
 use crate::line::render_line;
 
@@ -22,13 +24,17 @@ impl Sink for StdoutSink {
             render_line(r, &mut self.buf);
         }
         let mut out = std::io::stdout().lock();
-        out.write_all(&self.buf).and_then(|_| out.flush()).map_err(|e| ConnectError::io("writing to standard output", e))?;
+        out.write_all(&self.buf)
+            .and_then(|_| out.flush())
+            .map_err(|e| ConnectError::io("writing to standard output", e))?;
         ack.durable();
         Ok(())
     }
 
     async fn flush(&mut self) -> Result<()> {
-        std::io::stdout().flush().map_err(|e| ConnectError::io("flushing standard output", e))
+        std::io::stdout()
+            .flush()
+            .map_err(|e| ConnectError::io("flushing standard output", e))
     }
 }
 
@@ -39,7 +45,9 @@ pub struct StdoutSinkPlugin {
 
 impl StdoutSinkPlugin {
     pub fn new() -> Self {
-        StdoutSinkPlugin { def: ConfigDef::new() }
+        StdoutSinkPlugin {
+            def: ConfigDef::new(),
+        }
     }
 }
 

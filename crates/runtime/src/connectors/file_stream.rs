@@ -11,8 +11,9 @@ use async_trait::async_trait;
 use serde_json::json;
 use sluice_connect_api::config::Props;
 use sluice_connect_api::{
-    ConfigDef, ConfigKey, ConfigType, ConnectError, Importance, KeyValidation, Result, SchemaBuilder, SchemaRef, SourceConnector,
-    SourcePartition, SourceRecord, SourceTask, SourceTaskContext, Validator, Value,
+    ConfigDef, ConfigKey, ConfigType, ConnectError, Importance, KeyValidation, Result,
+    SchemaBuilder, SchemaRef, SourceConnector, SourcePartition, SourceRecord, SourceTask,
+    SourceTaskContext, Validator, Value,
 };
 use tokio::sync::mpsc;
 
@@ -97,11 +98,16 @@ impl SourceConnector for FileStreamSource {
 
 fn value_schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
-    SCHEMA.get_or_init(|| SchemaBuilder::string().build()).clone()
+    SCHEMA
+        .get_or_init(|| SchemaBuilder::string().build())
+        .clone()
 }
 
 enum Input {
-    File { path: String, file: Option<std::fs::File> },
+    File {
+        path: String,
+        file: Option<std::fs::File>,
+    },
     Stdin(mpsc::Receiver<std::io::Result<Vec<u8>>>),
 }
 
@@ -135,7 +141,14 @@ impl FileStreamSourceTask {
             // "\r\n" or "\r" or "\n" end a line, as in Kafka's task.
             let (line_end, next) = if bytes[nl] == b'\r' {
                 if nl + 1 < bytes.len() {
-                    (nl, if bytes[nl + 1] == b'\n' { nl + 2 } else { nl + 1 })
+                    (
+                        nl,
+                        if bytes[nl + 1] == b'\n' {
+                            nl + 2
+                        } else {
+                            nl + 1
+                        },
+                    )
                 } else {
                     // A trailing '\r' may be followed by '\n': wait for more.
                     i = nl;
@@ -146,10 +159,21 @@ impl FileStreamSourceTask {
             };
             let line = String::from_utf8_lossy(&bytes[start..line_end]).into_owned();
             let end_position = self.position + next as u64;
-            let offset = self.partition.as_ref().map(|_| json!({"position": end_position}).as_object().cloned().unwrap_or_default());
+            let offset = self.partition.as_ref().map(|_| {
+                json!({"position": end_position})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default()
+            });
             out.push(
-                SourceRecord::new(self.partition.clone(), offset, self.topic.clone(), Some(value_schema()), Value::String(line))
-                    .with_timestamp(now),
+                SourceRecord::new(
+                    self.partition.clone(),
+                    offset,
+                    self.topic.clone(),
+                    Some(value_schema()),
+                    Value::String(line),
+                )
+                .with_timestamp(now),
             );
             start = next;
             i = next;
@@ -177,12 +201,25 @@ impl SourceTask for FileStreamSourceTask {
         let config = FileStreamSource::new()
             .def
             .parse(&context.config)
-            .map_err(|issues| ConnectError::config(issues.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("; ")))?;
+            .map_err(|issues| {
+                ConnectError::config(
+                    issues
+                        .iter()
+                        .map(|i| i.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
+            })?;
         self.topic = Arc::from(config.get_string("topic").unwrap_or_default());
         self.batch_size = config.get_int("batch.size").max(1) as usize;
         match config.get_string("file").filter(|f| !f.is_empty()) {
             Some(path) => {
-                let partition: SourcePartition = Arc::new(json!({"filename": path}).as_object().cloned().unwrap_or_default());
+                let partition: SourcePartition = Arc::new(
+                    json!({"filename": path})
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default(),
+                );
                 let position = context
                     .offsets
                     .offset(&partition)
@@ -191,7 +228,10 @@ impl SourceTask for FileStreamSourceTask {
                 tracing::info!(file = %path, position, "FileStreamSource starting");
                 self.position = position;
                 self.partition = Some(partition);
-                self.input = Some(Input::File { path: path.to_string(), file: None });
+                self.input = Some(Input::File {
+                    path: path.to_string(),
+                    file: None,
+                });
             }
             None => {
                 let (tx, rx) = mpsc::channel(16);
@@ -229,7 +269,9 @@ impl SourceTask for FileStreamSourceTask {
         if out.len() >= self.batch_size {
             return Ok(out);
         }
-        let Some(input) = self.input.as_mut() else { return Ok(out) };
+        let Some(input) = self.input.as_mut() else {
+            return Ok(out);
+        };
         let got_data = match input {
             Input::File { path, file } => {
                 if file.is_none() {
@@ -308,7 +350,10 @@ mod tests {
         SourceTaskContext {
             connector_name: "c".into(),
             config,
-            offsets: Arc::new(ConnectorOffsets { connector: "c".into(), store }),
+            offsets: Arc::new(ConnectorOffsets {
+                connector: "c".into(),
+                store,
+            }),
         }
     }
 
@@ -335,18 +380,36 @@ mod tests {
         let records = drain(&mut task).await;
         let lines: Vec<&str> = records.iter().map(|r| r.value.as_str().unwrap()).collect();
         assert_eq!(lines, ["a", "bé", "", "c", "d"]);
-        let positions: Vec<u64> = records.iter().map(|r| r.source_offset.as_ref().unwrap()["position"].as_u64().unwrap()).collect();
+        let positions: Vec<u64> = records
+            .iter()
+            .map(|r| {
+                r.source_offset.as_ref().unwrap()["position"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect();
         assert_eq!(positions, [3, 7, 8, 10, 12]);
         let r = &records[0];
         assert_eq!(r.topic.as_ref(), "lines");
         assert_eq!(r.key, Value::Null);
         assert!(r.key_schema.is_none());
-        assert_eq!(**r.value_schema.as_ref().unwrap(), *SchemaBuilder::string().build());
-        assert_eq!(r.source_partition.as_ref().unwrap()["filename"], path.display().to_string());
+        assert_eq!(
+            **r.value_schema.as_ref().unwrap(),
+            *SchemaBuilder::string().build()
+        );
+        assert_eq!(
+            r.source_partition.as_ref().unwrap()["filename"],
+            path.display().to_string()
+        );
         assert!(r.timestamp.is_some());
         // The file grows: the partial line completes.
         use std::io::Write;
-        std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b" line\n").unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b" line\n")
+            .unwrap();
         let more = drain(&mut task).await;
         assert_eq!(more.len(), 1);
         assert_eq!(more[0].value.as_str(), Some("partial line"));
@@ -355,11 +418,21 @@ mod tests {
 
         // Resume after "bé": only the later lines come again.
         store
-            .put("c", &[(records[1].source_partition.clone().unwrap(), records[1].source_offset.clone().unwrap())])
+            .put(
+                "c",
+                &[(
+                    records[1].source_partition.clone().unwrap(),
+                    records[1].source_offset.clone().unwrap(),
+                )],
+            )
             .unwrap();
         let mut task = FileStreamSourceTask::default();
         task.start(context(&path, store)).await.unwrap();
-        let again: Vec<String> = drain(&mut task).await.iter().map(|r| r.value.as_str().unwrap().to_string()).collect();
+        let again: Vec<String> = drain(&mut task)
+            .await
+            .iter()
+            .map(|r| r.value.as_str().unwrap().to_string())
+            .collect();
         assert_eq!(again, ["", "c", "d", "partial line"]);
     }
 

@@ -1,0 +1,588 @@
+//! Connect data → JSON bytes, written straight into the output buffer.
+//!
+//! Mirrors `JsonConverter.convertToJson` / `asJsonSchema` and Jackson's
+//! compact output: no whitespace, object keys in insertion order, strings
+//! escaped like Jackson's `UTF8JsonGenerator` (`"` `\` and the control
+//! characters below U+0020; `\b \t \n \f \r` in short form, the others as
+//! `\u00XX` with upper-case hex; everything else, including non-ASCII,
+//! passes through as UTF-8), bytes as standard base64 with padding, floats
+//! as `Double.toString`/`Float.toString`, non-finite floats as the strings
+//! `"NaN"`, `"Infinity"`, `"-Infinity"` (Jackson's default
+//! `WRITE_NAN_AS_STRINGS`).
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use sluice_connect_api::data::logical;
+use sluice_connect_api::{Schema, SchemaRef, SchemaType, Value};
+
+use super::path::{ConvError, ConvResult};
+use super::Settings;
+use crate::java;
+
+/// For each byte: 0 = copy as is, b'u' = `\u00XX`, anything else = the
+/// character after the backslash.
+static ESCAPES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        table[i] = b'u';
+        i += 1;
+    }
+    table[0x08] = b'b';
+    table[0x09] = b't';
+    table[0x0A] = b'n';
+    table[0x0C] = b'f';
+    table[0x0D] = b'r';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Writes `s` as a quoted, escaped JSON string.
+pub(crate) fn push_str(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc = ESCAPES[b as usize];
+        if esc == 0 {
+            continue;
+        }
+        out.extend_from_slice(&bytes[start..i]);
+        if esc == b'u' {
+            out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(b >> 4) as usize],
+                HEX[(b & 0xF) as usize],
+            ]);
+        } else {
+            out.extend_from_slice(&[b'\\', esc]);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Writes `bytes` as a quoted base64 string (Jackson's default variant:
+/// standard alphabet, padded, no line feeds).
+pub(crate) fn push_base64(out: &mut Vec<u8>, bytes: &[u8]) {
+    let engine = &base64::engine::general_purpose::STANDARD;
+    let encoded_len = base64::encoded_len(bytes.len(), true).unwrap_or(0);
+    out.push(b'"');
+    let start = out.len();
+    out.resize(start + encoded_len, 0);
+    let written = engine.encode_slice(bytes, &mut out[start..]).unwrap_or(0);
+    out.truncate(start + written);
+    out.push(b'"');
+}
+
+fn push_json_double(out: &mut Vec<u8>, v: f64) {
+    if v.is_finite() {
+        java::push_double(out, v);
+    } else {
+        out.push(b'"');
+        java::push_double(out, v);
+        out.push(b'"');
+    }
+}
+
+fn push_json_float(out: &mut Vec<u8>, v: f32) {
+    if v.is_finite() {
+        java::push_float(out, v);
+    } else {
+        out.push(b'"');
+        java::push_float(out, v);
+        out.push(b'"');
+    }
+}
+
+/// The `scale` parameter of a Decimal schema.
+pub(crate) fn decimal_scale(schema: &Schema) -> Result<i32, String> {
+    let text = schema
+        .parameter(logical::DECIMAL_SCALE)
+        .ok_or_else(|| "Invalid Decimal schema: scale parameter not found.".to_string())?;
+    text.trim()
+        .parse::<i32>()
+        .map_err(|_| format!("Invalid Decimal schema: scale parameter {text:?} is not an integer"))
+}
+
+/// A default that is `Some(Value::Null)` means "no default", as in Kafka
+/// where a null default is indistinguishable from none.
+pub(crate) fn default_of(schema: &Schema) -> Option<&Value> {
+    schema.default.as_ref().filter(|d| !d.is_null())
+}
+
+/// True when two struct schemas are the same apart from their defaults: a
+/// struct default value cannot point at the schema that contains it (that
+/// would be a reference cycle), so a default struct built from JSON points
+/// at the otherwise identical schema without the default.
+fn same_except_default(a: &Schema, b: &Schema) -> bool {
+    a.schema_type == b.schema_type
+        && a.optional == b.optional
+        && a.name == b.name
+        && a.version == b.version
+        && a.doc == b.doc
+        && a.parameters == b.parameters
+        && a.fields == b.fields
+        && a.key_schema == b.key_schema
+        && a.value_schema == b.value_schema
+}
+
+pub(crate) struct Writer<'a> {
+    pub(crate) settings: &'a Settings,
+}
+
+impl Writer<'_> {
+    /// `asJsonSchema`: the schema object, with `"field": name` appended for
+    /// struct fields. Key order is Kafka's: type, items | keys+values |
+    /// fields, optional, name, version, doc, parameters, default, field.
+    pub(crate) fn write_schema(
+        &self,
+        out: &mut Vec<u8>,
+        schema: &SchemaRef,
+        field: Option<&str>,
+    ) -> ConvResult {
+        out.extend_from_slice(b"{\"type\":\"");
+        out.extend_from_slice(schema.schema_type.name().as_bytes());
+        out.push(b'"');
+        match schema.schema_type {
+            SchemaType::Array => {
+                out.extend_from_slice(b",\"items\":");
+                let items = schema
+                    .value_schema
+                    .as_ref()
+                    .ok_or_else(|| ConvError::new("array schema has no element schema"))?;
+                self.write_schema(out, items, None)
+                    .map_err(|e| e.in_items())?;
+            }
+            SchemaType::Map => {
+                let keys = schema
+                    .key_schema
+                    .as_ref()
+                    .ok_or_else(|| ConvError::new("map schema has no key schema"))?;
+                let values = schema
+                    .value_schema
+                    .as_ref()
+                    .ok_or_else(|| ConvError::new("map schema has no value schema"))?;
+                out.extend_from_slice(b",\"keys\":");
+                self.write_schema(out, keys, None)
+                    .map_err(|e| e.in_map_keys())?;
+                out.extend_from_slice(b",\"values\":");
+                self.write_schema(out, values, None)
+                    .map_err(|e| e.in_map_values())?;
+            }
+            SchemaType::Struct => {
+                out.extend_from_slice(b",\"fields\":[");
+                for (i, f) in schema.fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    self.write_schema(out, &f.schema, Some(&f.name))
+                        .map_err(|e| e.in_field(&f.name))?;
+                }
+                out.push(b']');
+            }
+            _ => {}
+        }
+        out.extend_from_slice(if schema.optional {
+            b",\"optional\":true"
+        } else {
+            b",\"optional\":false"
+        });
+        if let Some(name) = &schema.name {
+            out.extend_from_slice(b",\"name\":");
+            push_str(out, name);
+        }
+        if let Some(version) = schema.version {
+            out.extend_from_slice(b",\"version\":");
+            java::push_i64(out, i64::from(version));
+        }
+        if let Some(doc) = &schema.doc {
+            out.extend_from_slice(b",\"doc\":");
+            push_str(out, doc);
+        }
+        if !schema.parameters.is_empty() {
+            out.extend_from_slice(b",\"parameters\":{");
+            for (i, (k, v)) in schema.parameters.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                push_str(out, k);
+                out.push(b':');
+                push_str(out, v);
+            }
+            out.push(b'}');
+        }
+        if let Some(default) = default_of(schema) {
+            out.extend_from_slice(b",\"default\":");
+            self.write_default(out, schema, default)
+                .map_err(|e| e.in_default())?;
+        }
+        if let Some(field) = field {
+            out.extend_from_slice(b",\"field\":");
+            push_str(out, field);
+        }
+        out.push(b'}');
+        Ok(())
+    }
+
+    /// `convertToJson(schema, value)`.
+    pub(crate) fn write_value(
+        &self,
+        out: &mut Vec<u8>,
+        schema: Option<&SchemaRef>,
+        value: &Value,
+    ) -> ConvResult {
+        match schema {
+            Some(schema) => self.write_with_schema(out, schema, value, false),
+            None => self.write_schemaless(out, value),
+        }
+    }
+
+    fn write_default(&self, out: &mut Vec<u8>, schema: &SchemaRef, default: &Value) -> ConvResult {
+        self.write_with_schema(out, schema, default, true)
+    }
+
+    fn write_with_schema(
+        &self,
+        out: &mut Vec<u8>,
+        schema: &SchemaRef,
+        value: &Value,
+        is_default: bool,
+    ) -> ConvResult {
+        if value.is_null() {
+            if self.settings.replace_null_with_default {
+                if let Some(default) = default_of(schema) {
+                    return self.write_default(out, schema, default);
+                }
+            }
+            if schema.optional {
+                out.extend_from_slice(b"null");
+                return Ok(());
+            }
+            return Err(ConvError::new(format!(
+                "null value for a required {} field with no default value",
+                schema.schema_type
+            )));
+        }
+        if schema.is_named(logical::DECIMAL) {
+            let Value::Decimal(d) = value else {
+                return Err(ConvError::new(format!(
+                    "invalid value for a Decimal schema: expected a decimal, got a value of type {}",
+                    value.type_name()
+                )));
+            };
+            if self.settings.decimal_numeric {
+                java::push_big_decimal(out, d);
+            } else {
+                let scale = decimal_scale(schema).map_err(ConvError::new)?;
+                if d.scale != scale {
+                    return Err(ConvError::new(format!(
+                        "decimal has scale {} but its Decimal schema has scale {scale}",
+                        d.scale
+                    )));
+                }
+                push_decimal_base64(out, d);
+            }
+            return Ok(());
+        }
+        match (schema.schema_type, value) {
+            (SchemaType::Int8, Value::Int8(v)) => java::push_i64(out, i64::from(*v)),
+            (SchemaType::Int16, Value::Int16(v)) => java::push_i64(out, i64::from(*v)),
+            (SchemaType::Int32, Value::Int32(v)) => java::push_i64(out, i64::from(*v)),
+            (SchemaType::Int64, Value::Int64(v)) => java::push_i64(out, *v),
+            (SchemaType::Float32, Value::Float32(v)) => push_json_float(out, *v),
+            (SchemaType::Float64, Value::Float64(v)) => push_json_double(out, *v),
+            (SchemaType::Boolean, Value::Boolean(v)) => {
+                out.extend_from_slice(if *v { b"true" } else { b"false" })
+            }
+            (SchemaType::String, Value::String(s)) => push_str(out, s),
+            (SchemaType::Bytes, Value::Bytes(b)) => push_base64(out, b),
+            (SchemaType::Array, Value::Array(items)) => {
+                let item_schema = schema
+                    .value_schema
+                    .as_ref()
+                    .ok_or_else(|| ConvError::new("array schema has no element schema"))?;
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    self.write_with_schema(out, item_schema, item, false)
+                        .map_err(|e| e.in_index(i))?;
+                }
+                out.push(b']');
+            }
+            (SchemaType::Map, Value::Map(entries)) => {
+                let key_schema = schema
+                    .key_schema
+                    .as_ref()
+                    .ok_or_else(|| ConvError::new("map schema has no key schema"))?;
+                let value_schema = schema
+                    .value_schema
+                    .as_ref()
+                    .ok_or_else(|| ConvError::new("map schema has no value schema"))?;
+                if key_schema.schema_type == SchemaType::String {
+                    out.push(b'{');
+                    for (i, (k, v)) in entries.iter().enumerate() {
+                        if i > 0 {
+                            out.push(b',');
+                        }
+                        self.write_object_key(out, key_schema, k)
+                            .map_err(|e| e.in_map_key(i))?;
+                        out.push(b':');
+                        self.write_with_schema(out, value_schema, v, false)
+                            .map_err(|e| e.in_map_value(k, i))?;
+                    }
+                    out.push(b'}');
+                } else {
+                    out.push(b'[');
+                    for (i, (k, v)) in entries.iter().enumerate() {
+                        if i > 0 {
+                            out.push(b',');
+                        }
+                        out.push(b'[');
+                        self.write_with_schema(out, key_schema, k, false)
+                            .map_err(|e| e.in_map_key(i))?;
+                        out.push(b',');
+                        self.write_with_schema(out, value_schema, v, false)
+                            .map_err(|e| e.in_map_value(k, i))?;
+                        out.push(b']');
+                    }
+                    out.push(b']');
+                }
+            }
+            (SchemaType::Struct, Value::Struct(st)) => {
+                // Kafka requires `struct.schema().equals(schema)`. Sources
+                // normally build values with the very same `Arc`, so the
+                // pointer comparison is the hot path; the deep comparison
+                // only runs for values built from an equal copy.
+                let matches = Arc::ptr_eq(st.schema(), schema)
+                    || **st.schema() == **schema
+                    || (is_default && same_except_default(st.schema(), schema));
+                if !matches {
+                    return Err(ConvError::new(format!(
+                        "mismatching schema: the struct value's schema ({}) is not the field's schema ({})",
+                        describe(st.schema()),
+                        describe(schema)
+                    )));
+                }
+                self.write_struct_fields(out, schema, st.values())?;
+            }
+            (expected, actual) => {
+                return Err(ConvError::new(format!(
+                    "invalid value for a {expected} schema: got a value of type {}",
+                    actual.type_name()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn write_struct_fields(
+        &self,
+        out: &mut Vec<u8>,
+        schema: &Schema,
+        values: &[Value],
+    ) -> ConvResult {
+        out.push(b'{');
+        for (i, (field, v)) in schema.fields.iter().zip(values).enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            push_str(out, &field.name);
+            out.push(b':');
+            self.write_with_schema(out, &field.schema, v, false)
+                .map_err(|e| e.in_field(&field.name))?;
+        }
+        out.push(b'}');
+        Ok(())
+    }
+
+    /// A string-keyed map's key, as Jackson's `mapKey.asText()`: the string
+    /// itself, or `null` for a null key.
+    fn write_object_key(
+        &self,
+        out: &mut Vec<u8>,
+        key_schema: &SchemaRef,
+        key: &Value,
+    ) -> ConvResult {
+        match key {
+            Value::String(s) => push_str(out, s),
+            Value::Null => {
+                match default_of(key_schema).filter(|_| self.settings.replace_null_with_default) {
+                    Some(Value::String(s)) => push_str(out, s),
+                    Some(other) => {
+                        return Err(ConvError::new(format!(
+                            "invalid default for a string map key: got a value of type {}",
+                            other.type_name()
+                        )))
+                    }
+                    None if key_schema.optional => push_str(out, "null"),
+                    None => {
+                        return Err(ConvError::new(
+                            "null map key for a required string key schema",
+                        ))
+                    }
+                }
+            }
+            other => {
+                return Err(ConvError::new(format!(
+                    "invalid type for string: got a {} value",
+                    other.type_name()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Schemaless values: rendered by their own type (Kafka:
+    /// `ConnectSchema.schemaType(value.getClass())`).
+    fn write_schemaless(&self, out: &mut Vec<u8>, value: &Value) -> ConvResult {
+        match value {
+            Value::Null => out.extend_from_slice(b"null"),
+            Value::Boolean(v) => out.extend_from_slice(if *v { b"true" } else { b"false" }),
+            Value::Int8(v) => java::push_i64(out, i64::from(*v)),
+            Value::Int16(v) => java::push_i64(out, i64::from(*v)),
+            Value::Int32(v) => java::push_i64(out, i64::from(*v)),
+            Value::Int64(v) => java::push_i64(out, *v),
+            Value::Float32(v) => push_json_float(out, *v),
+            Value::Float64(v) => push_json_double(out, *v),
+            Value::String(s) => push_str(out, s),
+            Value::Bytes(b) => push_base64(out, b),
+            Value::Decimal(_) => {
+                // As Kafka: BigDecimal has no schema type of its own; without
+                // a Decimal schema its scale cannot be carried.
+                return Err(ConvError::new("a decimal value needs a Decimal schema; it cannot be converted without a schema"));
+            }
+            Value::Array(items) => {
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    self.write_schemaless(out, item)
+                        .map_err(|e| e.in_index(i))?;
+                }
+                out.push(b']');
+            }
+            Value::Map(entries) => {
+                let object_mode = entries.iter().all(|(k, _)| matches!(k, Value::String(_)));
+                if object_mode {
+                    out.push(b'{');
+                    for (i, (k, v)) in entries.iter().enumerate() {
+                        if i > 0 {
+                            out.push(b',');
+                        }
+                        push_str(out, k.as_str().unwrap_or_default());
+                        out.push(b':');
+                        self.write_schemaless(out, v)
+                            .map_err(|e| e.in_map_value(k, i))?;
+                    }
+                    out.push(b'}');
+                } else {
+                    out.push(b'[');
+                    for (i, (k, v)) in entries.iter().enumerate() {
+                        if i > 0 {
+                            out.push(b',');
+                        }
+                        out.push(b'[');
+                        self.write_schemaless(out, k).map_err(|e| e.in_map_key(i))?;
+                        out.push(b',');
+                        self.write_schemaless(out, v)
+                            .map_err(|e| e.in_map_value(k, i))?;
+                        out.push(b']');
+                    }
+                    out.push(b']');
+                }
+            }
+            // Deviation from Kafka (which fails with "Mismatching schema."):
+            // a struct always carries its own schema, so render it with that.
+            Value::Struct(st) => self.write_struct_fields(out, st.schema(), st.values())?,
+        }
+        Ok(())
+    }
+}
+
+/// Base64 of the two's-complement big-endian unscaled value (Kafka's
+/// `Decimal.fromLogical` = `BigInteger.toByteArray()`), without a heap
+/// allocation when the unscaled value fits in 128 bits.
+fn push_decimal_base64(out: &mut Vec<u8>, d: &sluice_connect_api::Decimal) {
+    match i128::try_from(&d.unscaled) {
+        Ok(v) => {
+            let bytes = v.to_be_bytes();
+            // Drop redundant sign-extension bytes, keeping one byte whose top
+            // bit still carries the sign.
+            let mut start = 0;
+            while start < bytes.len() - 1 {
+                let (b, next) = (bytes[start], bytes[start + 1]);
+                if (b == 0x00 && next & 0x80 == 0) || (b == 0xFF && next & 0x80 != 0) {
+                    start += 1;
+                } else {
+                    break;
+                }
+            }
+            push_base64(out, &bytes[start..]);
+        }
+        Err(_) => push_base64(out, &d.unscaled_bytes()),
+    }
+}
+
+fn describe(schema: &Schema) -> String {
+    match &schema.name {
+        Some(name) => format!("struct {name}"),
+        None => format!("unnamed struct with {} fields", schema.fields.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sluice_connect_api::Decimal;
+
+    fn esc(s: &str) -> String {
+        let mut out = Vec::new();
+        push_str(&mut out, s);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn escapes_like_jackson() {
+        assert_eq!(esc("plain"), "\"plain\"");
+        assert_eq!(esc("a\"b\\c"), r#""a\"b\\c""#);
+        assert_eq!(esc("\n\r\t\u{8}\u{c}"), r#""\n\r\t\b\f""#);
+        assert_eq!(esc("\u{0}\u{1}\u{1f}"), r#""\u0000\u0001\u001F""#);
+        // DEL, '/', non-ASCII and U+2028 pass through.
+        assert_eq!(esc("\u{7f}/é€😀\u{2028}"), "\"\u{7f}/é€😀\u{2028}\"");
+    }
+
+    #[test]
+    fn decimal_bytes_match_big_integer_to_byte_array() {
+        for (unscaled, scale) in [
+            (0i64, 0),
+            (156, 2),
+            (-156, 2),
+            (127, 0),
+            (128, 0),
+            (-128, 0),
+            (-129, 0),
+            (255, 0),
+            (-1, 0),
+        ] {
+            let d = Decimal::new(unscaled, scale);
+            let mut fast = Vec::new();
+            push_decimal_base64(&mut fast, &d);
+            let mut slow = Vec::new();
+            push_base64(&mut slow, &d.unscaled_bytes());
+            assert_eq!(fast, slow, "{unscaled}");
+        }
+    }
+}

@@ -1,0 +1,452 @@
+//! JsonConverter behaviour beyond Kafka's own test suite: configuration,
+//! the converter registry, error messages, escaping, non-finite floats,
+//! defaults, caches and concurrency.
+
+use std::sync::Arc;
+
+use sluice_connect_api::data::logical;
+use sluice_connect_api::{
+    ContentType, Converter, Decimal, ErrorKind, Props, SchemaBuilder, SchemaRef, Struct, Value,
+};
+use sluice_converters::{converter_config_def, create_converter, DecimalFormat, JsonConverter};
+
+fn props(pairs: &[(&str, &str)]) -> Props {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn json(props_: &[(&str, &str)]) -> JsonConverter {
+    JsonConverter::new(&props(props_), false).unwrap()
+}
+
+fn render(c: &JsonConverter, schema: Option<&SchemaRef>, value: &Value) -> String {
+    String::from_utf8(c.from_connect("t", schema, value).unwrap().unwrap()).unwrap()
+}
+
+#[test]
+fn config_def_declares_kafkas_keys_and_defaults() {
+    let def = JsonConverter::config_def();
+    let default = |k: &str| def.key(k).unwrap_or_else(|| panic!("{k}")).default.clone();
+    assert_eq!(default("schemas.enable").as_deref(), Some("true"));
+    assert_eq!(default("decimal.format").as_deref(), Some("BASE64"));
+    assert_eq!(
+        default("replace.null.with.default").as_deref(),
+        Some("true")
+    );
+    assert_eq!(default("schemas.cache.size").as_deref(), Some("1000"));
+    let c = json(&[]);
+    assert!(c.schemas_enabled() && c.replace_null_with_default());
+    assert_eq!(c.decimal_format(), DecimalFormat::Base64);
+    assert_eq!(c.content_type(), ContentType::Json);
+    // decimal.format is case-insensitive, as in Kafka.
+    assert_eq!(
+        json(&[("decimal.format", "numeric")]).decimal_format(),
+        DecimalFormat::Numeric
+    );
+}
+
+#[test]
+fn bad_config_names_the_key() {
+    for (key, value) in [
+        ("decimal.format", "HEX"),
+        ("schemas.enable", "maybe"),
+        ("schemas.cache.size", "-1"),
+        ("schemas.cache.size", "x"),
+    ] {
+        let err = JsonConverter::new(&props(&[(key, value)]), false).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Config);
+        assert!(err.message().contains(key), "{err}");
+    }
+}
+
+#[test]
+fn registry_knows_kafka_names_and_aliases() {
+    let empty = Props::new();
+    for (class, content) in [
+        (
+            "org.apache.kafka.connect.json.JsonConverter",
+            ContentType::Json,
+        ),
+        ("json", ContentType::Json),
+        ("JSON", ContentType::Json),
+        (
+            "org.apache.kafka.connect.storage.StringConverter",
+            ContentType::Text,
+        ),
+        ("string", ContentType::Text),
+    ] {
+        assert_eq!(
+            create_converter(class, &empty, false)
+                .unwrap()
+                .content_type(),
+            content,
+            "{class}"
+        );
+    }
+    let err = create_converter("io.confluent.connect.avro.AvroConverter", &empty, false)
+        .err()
+        .unwrap();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    let msg = err.message();
+    assert!(
+        msg.contains("io.confluent.connect.avro.AvroConverter"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("org.apache.kafka.connect.json.JsonConverter")
+            && msg.contains("StringConverter"),
+        "{msg}"
+    );
+    // Converter properties reach the converter.
+    let c = create_converter("json", &props(&[("schemas.enable", "false")]), true).unwrap();
+    assert_eq!(
+        c.from_connect("t", None, &Value::Int32(5))
+            .unwrap()
+            .unwrap(),
+        b"5"
+    );
+    assert!(create_converter("json", &props(&[("decimal.format", "x")]), true).is_err());
+    assert!(converter_config_def("string")
+        .unwrap()
+        .key("converter.encoding")
+        .is_some());
+}
+
+#[test]
+fn errors_name_the_field() {
+    let row = SchemaBuilder::struct_()
+        .optional()
+        .field("id", SchemaBuilder::int32().build())
+        .field(
+            "tags",
+            SchemaBuilder::array(SchemaBuilder::string().build()).build(),
+        )
+        .build();
+    let envelope = SchemaBuilder::struct_().field("after", row.clone()).build();
+    let mut bad = Struct::new(row.clone()).with("id", "not a number");
+    bad.put("tags", Value::Array(vec![])).unwrap();
+    let value = Value::Struct(Struct::new(envelope.clone()).with("after", bad));
+    let err = json(&[])
+        .from_connect("topic-x", Some(&envelope), &value)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Data);
+    assert!(err.message().contains("\"after.id\""), "{err}");
+    assert!(
+        err.message().contains("int32") && err.message().contains("string"),
+        "{err}"
+    );
+    assert!(err.message().contains("topic-x"), "{err}");
+
+    let tags = Value::Array(vec![Value::String("a".into()), Value::Int32(1)]);
+    let value = Value::Struct(Struct::new(envelope.clone()).with(
+        "after",
+        Struct::new(row.clone()).with("id", 1).with("tags", tags),
+    ));
+    let err = json(&[])
+        .from_connect("t", Some(&envelope), &value)
+        .unwrap_err();
+    assert!(err.message().contains("\"after.tags[1]\""), "{err}");
+
+    // A required field left null.
+    let value =
+        Value::Struct(Struct::new(envelope.clone()).with("after", Struct::new(row.clone())));
+    let err = json(&[])
+        .from_connect("t", Some(&envelope), &value)
+        .unwrap_err();
+    assert!(
+        err.message().contains("null") && err.message().contains("\"after.id\""),
+        "{err}"
+    );
+
+    // to_connect: the wrong JSON type, an out-of-range integer.
+    let err = json(&[])
+        .to_connect("t", Some(br#"{"schema":{"type":"struct","fields":[{"type":"int8","field":"small"}]},"payload":{"small":300}}"#))
+        .unwrap_err();
+    assert!(
+        err.message().contains("payload.small") && err.message().contains("int8"),
+        "{err}"
+    );
+    let err = json(&[])
+        .to_connect("t", Some(br#"{"schema":{"type":"string"},"payload":12}"#))
+        .unwrap_err();
+    assert!(
+        err.message().contains("NUMBER") && err.message().contains("string"),
+        "{err}"
+    );
+    let err = json(&[])
+        .to_connect("t", Some(br#"{"schema":{"type":"int32"},"payload":null}"#))
+        .unwrap_err();
+    assert!(
+        err.message()
+            .contains("Invalid null value for required int32 field"),
+        "{err}"
+    );
+    let err = json(&[])
+        .to_connect("t", Some(br#"{"schema":{"type":"nope"},"payload":null}"#))
+        .unwrap_err();
+    assert!(err.message().contains("Unknown schema type: nope"), "{err}");
+    let err = json(&[])
+        .to_connect("t", Some(b"{\"schema\":null,\"payload\":[1,}"))
+        .unwrap_err();
+    assert!(err.message().contains("invalid JSON at byte"), "{err}");
+}
+
+#[test]
+fn strings_escape_like_jackson() {
+    let s = "q\"b\\n\nt\tc\u{1}d\u{7f}é😀";
+    let out = render(
+        &json(&[("schemas.enable", "false")]),
+        Some(&SchemaBuilder::string().build()),
+        &Value::String(s.into()),
+    );
+    assert_eq!(out, "\"q\\\"b\\\\n\\nt\\tc\\u0001d\u{7f}é😀\"");
+    let (_, back) = json(&[("schemas.enable", "false")])
+        .to_connect("t", Some(out.as_bytes()))
+        .unwrap();
+    assert_eq!(back, Value::String(s.into()));
+}
+
+#[test]
+fn non_finite_floats_are_quoted_and_read_back() {
+    let c = json(&[]);
+    let schema = SchemaBuilder::float64().build();
+    for (v, text) in [
+        (f64::NAN, "\"NaN\""),
+        (f64::INFINITY, "\"Infinity\""),
+        (f64::NEG_INFINITY, "\"-Infinity\""),
+    ] {
+        let out = render(&c, Some(&schema), &Value::Float64(v));
+        assert!(out.ends_with(&format!("\"payload\":{text}}}")), "{out}");
+        let (_, back) = c.to_connect("t", Some(out.as_bytes())).unwrap();
+        let Value::Float64(b) = back else { panic!() };
+        assert!(b.is_nan() && v.is_nan() || b == v);
+    }
+}
+
+#[test]
+fn defaults_replace_nulls_in_nested_fields() {
+    let inner = SchemaBuilder::struct_()
+        .optional()
+        .field(
+            "n",
+            SchemaBuilder::int64()
+                .optional()
+                .default_value(Value::Int64(7))
+                .build(),
+        )
+        .build();
+    let outer = SchemaBuilder::struct_()
+        .field("inner", inner.clone())
+        .build();
+    let value = Value::Struct(Struct::new(outer.clone()).with("inner", Struct::new(inner.clone())));
+    let on = render(&json(&[]), Some(&outer), &value);
+    assert!(on.ends_with(r#""payload":{"inner":{"n":7}}}"#), "{on}");
+    let off = render(
+        &json(&[("replace.null.with.default", "false")]),
+        Some(&outer),
+        &value,
+    );
+    assert!(off.ends_with(r#""payload":{"inner":{"n":null}}}"#), "{off}");
+}
+
+#[test]
+fn struct_and_decimal_defaults_round_trip() {
+    // A struct default cannot point at the schema holding it; it points at
+    // the same struct schema without the default.
+    let with_default = SchemaBuilder::struct_()
+        .optional()
+        .field("x", SchemaBuilder::int32().build())
+        .field("y", SchemaBuilder::int32().build())
+        .default_value(Value::Struct(Struct::from_values(
+            SchemaBuilder::struct_()
+                .optional()
+                .field("x", SchemaBuilder::int32().build())
+                .field("y", SchemaBuilder::int32().build())
+                .build(),
+            vec![Value::Int32(1), Value::Int32(2)],
+        )))
+        .build();
+    let price = logical::decimal(2)
+        .optional()
+        .default_value(Value::Decimal(Decimal::new(-156, 2)))
+        .build();
+    let schema = SchemaBuilder::struct_()
+        .field("p", with_default)
+        .field("price", price)
+        .build();
+    let value = Value::Struct(Struct::new(schema.clone()));
+    for format in ["BASE64", "NUMERIC"] {
+        let c = json(&[("decimal.format", format)]);
+        let first = render(&c, Some(&schema), &value);
+        let expected_price = if format == "BASE64" {
+            "\"/2Q=\""
+        } else {
+            "-1.56"
+        };
+        assert!(
+            first.contains(&format!(r#""default":{expected_price},"field":"price""#)),
+            "{first}"
+        );
+        assert!(
+            first.contains(r#""default":{"x":1,"y":2},"field":"p""#),
+            "{first}"
+        );
+        assert!(
+            first.ends_with(&format!(
+                r#""payload":{{"p":{{"x":1,"y":2}},"price":{expected_price}}}}}"#
+            )),
+            "{first}"
+        );
+        // Parse and render again: identical bytes.
+        let (schema_back, value_back) = c.to_connect("t", Some(first.as_bytes())).unwrap();
+        let second = render(&c, schema_back.as_ref(), &value_back);
+        assert_eq!(first, second);
+    }
+}
+
+#[test]
+fn maps_with_string_keys_are_objects_others_pairs() {
+    let c = json(&[("schemas.enable", "false")]);
+    let optional_keys = SchemaBuilder::map(
+        SchemaBuilder::string().optional().build(),
+        SchemaBuilder::int32().build(),
+    )
+    .build();
+    let v = Value::Map(vec![
+        (Value::String("a".into()), Value::Int32(1)),
+        (Value::Null, Value::Int32(2)),
+    ]);
+    assert_eq!(render(&c, Some(&optional_keys), &v), r#"{"a":1,"null":2}"#);
+    let struct_keys = SchemaBuilder::struct_()
+        .field("k", SchemaBuilder::int8().build())
+        .build();
+    let m = SchemaBuilder::map(struct_keys.clone(), SchemaBuilder::boolean().build()).build();
+    let v = Value::Map(vec![(
+        Value::Struct(Struct::new(struct_keys).with("k", Value::Int8(3))),
+        Value::Boolean(true),
+    )]);
+    assert_eq!(render(&c, Some(&m), &v), r#"[[{"k":3},true]]"#);
+}
+
+#[test]
+fn decimal_scale_must_match_for_base64() {
+    let err = json(&[])
+        .from_connect(
+            "t",
+            Some(&logical::decimal(2).build()),
+            &Value::Decimal(Decimal::new(1, 3)),
+        )
+        .unwrap_err();
+    assert!(err.message().contains("scale"), "{err}");
+    // NUMERIC writes the value as it is.
+    let out = render(
+        &json(&[("decimal.format", "NUMERIC")]),
+        Some(&logical::decimal(2).build()),
+        &Value::Decimal(Decimal::new(1, 8)),
+    );
+    assert!(out.ends_with(r#""payload":1E-8}"#), "{out}");
+}
+
+#[test]
+fn schemaless_struct_uses_its_own_schema() {
+    let schema = SchemaBuilder::struct_()
+        .field("a", SchemaBuilder::int32().build())
+        .build();
+    let v = Value::Struct(Struct::new(schema).with("a", 1));
+    assert_eq!(
+        render(&json(&[]), None, &v),
+        r#"{"schema":null,"payload":{"a":1}}"#
+    );
+}
+
+#[test]
+fn optional_null_with_schema_is_a_null_payload_not_a_tombstone() {
+    let schema = SchemaBuilder::string().optional().build();
+    assert_eq!(
+        render(&json(&[]), Some(&schema), &Value::Null),
+        r#"{"schema":{"type":"string","optional":true},"payload":null}"#
+    );
+    assert_eq!(
+        render(
+            &json(&[("schemas.enable", "false")]),
+            Some(&schema),
+            &Value::Null
+        ),
+        "null"
+    );
+}
+
+#[test]
+fn hostile_input_is_an_error_not_a_crash() {
+    let deep = format!(
+        "{{\"schema\":null,\"payload\":{}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let err = json(&[])
+        .to_connect("t", Some(deep.as_bytes()))
+        .unwrap_err();
+    assert!(err.message().contains("nesting"), "{err}");
+    for bad in [
+        &b"\xff\xfe"[..],
+        b"{\"schema\":null,\"payload\":1} x",
+        b"{\"schema\":{\"type\":\"bytes\"},\"payload\":\"!!\"}",
+    ] {
+        assert!(json(&[]).to_connect("t", Some(bad)).is_err());
+    }
+}
+
+#[test]
+fn schema_cache_evicts_without_mixing_schemas_up() {
+    let c = Arc::new(json(&[("schemas.cache.size", "2")]));
+    let schemas: Vec<SchemaRef> = (0..5)
+        .map(|i| SchemaBuilder::int32().name(format!("s{i}")).build())
+        .collect();
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let c = Arc::clone(&c);
+            let schemas = schemas.clone();
+            std::thread::spawn(move || {
+                for round in 0..200 {
+                    let i = (round + t) % schemas.len();
+                    let out = render(&c, Some(&schemas[i]), &Value::Int32(i as i32));
+                    assert_eq!(out, format!(r#"{{"schema":{{"type":"int32","optional":false,"name":"s{i}"}},"payload":{i}}}"#));
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert!(c.cached_schema_counts().0 <= 2);
+    let disabled = json(&[("schemas.cache.size", "0")]);
+    render(&disabled, Some(&schemas[0]), &Value::Int32(0));
+    assert_eq!(disabled.cached_schema_counts(), (0, 0));
+}
+
+#[test]
+fn as_json_schema_and_back() {
+    let c = json(&[]);
+    let schema = SchemaBuilder::map(
+        SchemaBuilder::string().build(),
+        logical::timestamp().optional().build(),
+    )
+    .doc("d")
+    .build();
+    let text = c.as_json_schema(&schema).unwrap();
+    assert_eq!(
+        std::str::from_utf8(&text).unwrap(),
+        r#"{"type":"map","keys":{"type":"string","optional":false},"values":{"type":"int64","optional":true,"name":"org.apache.kafka.connect.data.Timestamp","version":1},"optional":false,"doc":"d"}"#
+    );
+    assert_eq!(c.as_connect_schema(&text).unwrap(), Some(schema));
+    assert_eq!(c.as_connect_schema(b"null").unwrap(), None);
+}
+
+#[test]
+fn converters_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<JsonConverter>();
+    check::<sluice_converters::StringConverter>();
+}
