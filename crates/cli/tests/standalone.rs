@@ -358,3 +358,23 @@ fn version_and_help_work() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("standalone"));
 }
+
+#[test]
+fn configuration_reference_in_docs_is_up_to_date() {
+    let out = sluice().arg("config-reference").output().unwrap();
+    assert!(out.status.success());
+    let generated = String::from_utf8(out.stdout).unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/reference/configuration.md");
+    if std::env::var_os("SLUICE_BLESS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        current == generated,
+        "docs/reference/configuration.md is out of date: run `SLUICE_BLESS=1 cargo test -p sluice --test standalone configuration_reference`"
+    );
+    assert!(
+        generated.contains("`offset.storage.file.filename`")
+            && generated.contains("`sink.type=file`")
+    );
+}

@@ -23,7 +23,7 @@ pub fn worker_config_def() -> ConfigDef {
         .define(ConfigKey::new("offset.storage.file.filename", ConfigType::String).optional().importance(Importance::High).doc("Standalone mode: file holding committed source offsets (JSON, written atomically)."))
         .define(ConfigKey::new("offset.flush.interval.ms", ConfigType::Long).default("60000").validator(Validator::at_least(1)).importance(Importance::Low).doc("How often committed offsets are written to the offset store and reported to the source."))
         .define(ConfigKey::new("offset.flush.timeout.ms", ConfigType::Long).default("5000").validator(Validator::at_least(0)).importance(Importance::Low).doc("How long a shutdown waits for outstanding acknowledgements before committing what is durable."))
-        .define(ConfigKey::new("task.shutdown.graceful.timeout.ms", ConfigType::Long).default("5000").validator(Validator::at_least(0)).importance(Importance::Low).doc("How long a stopping task may take to finish its last poll."))
+        .define(ConfigKey::new("task.shutdown.graceful.timeout.ms", ConfigType::Long).default("5000").validator(Validator::at_least(0)).importance(Importance::Low).doc("Accepted for compatibility; a stopping task finishes its current poll, which returns within poll.interval.ms."))
         .define(ConfigKey::new("rest.host.name", ConfigType::String).optional().importance(Importance::Low).doc("Host name the REST API listens on."))
         .define(ConfigKey::new("rest.port", ConfigType::Int).default("8083").validator(Validator::between(0, 65535)).importance(Importance::Low).doc("Port the REST API listens on."))
         .define(ConfigKey::new("listeners", ConfigType::List).default("").importance(Importance::Low).doc("REST listeners (http://host:port)."))
