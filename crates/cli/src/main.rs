@@ -89,6 +89,7 @@ pub fn plugins() -> Plugins {
     plugins.add_connector(Arc::new(
         sluice_runtime::connectors::file_stream::FileStreamSource::new(),
     ));
+    plugins.add_connector(Arc::new(sluice_postgres::PostgresConnector::new()));
     for sink in sluice_sinks::all_plugins() {
         plugins.add_sink(sink);
     }

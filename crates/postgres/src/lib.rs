@@ -10,7 +10,14 @@
 //! * [`types`]: PostgreSQL types → Debezium schemas and values under each
 //!   handling mode.
 
+pub mod catalog;
+pub mod config;
+pub mod connector;
+pub mod events;
+pub mod filters;
 pub mod lsn;
 pub mod pgoutput;
 pub mod replication;
 pub mod types;
+
+pub use connector::PostgresConnector;

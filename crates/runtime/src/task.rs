@@ -216,11 +216,15 @@ impl TaskRunner {
         });
         let (commit_tx, mut commit_rx) =
             watch::channel(Vec::<(SourcePartition, SourceOffset)>::new());
+        // Held here too, so the final commit is still readable after the
+        // deliverer has finished (a watch receiver of a dropped sender
+        // reports no change).
+        let commit_tx = Arc::new(commit_tx);
         let deliverer = Deliverer {
             settings: self.settings.clone(),
             tracker: tracker.clone(),
             offsets: self.offsets.clone(),
-            commit_tx,
+            commit_tx: commit_tx.clone(),
             committed: HashMap::new(),
         };
         let delivery = tokio::spawn(deliverer.run(rx, sink));
@@ -249,7 +253,9 @@ impl TaskRunner {
                 "delivery task panicked: {e}"
             ))),
         };
-        if commit_rx.has_changed().unwrap_or(false) {
+        let final_commit = commit_rx.has_changed().unwrap_or(false);
+        drop(commit_tx);
+        if final_commit {
             let committed = commit_rx.borrow_and_update().clone();
             if let Err(e) = task.commit(&committed).await {
                 tracing::warn!(connector = %self.settings.connector, "source could not record the last commit: {e}");
@@ -496,7 +502,7 @@ struct Deliverer {
     settings: TaskSettings,
     tracker: Arc<Mutex<OffsetTracker>>,
     offsets: Arc<dyn OffsetStore>,
-    commit_tx: watch::Sender<Vec<(SourcePartition, SourceOffset)>>,
+    commit_tx: Arc<watch::Sender<Vec<(SourcePartition, SourceOffset)>>>,
     /// Everything committed so far, by partition, so the source always sees
     /// the full picture.
     committed: HashMap<String, (SourcePartition, SourceOffset)>,

@@ -1,0 +1,1001 @@
+//! The PostgreSQL source connector and task: slot and publication set-up,
+//! the pgoutput stream turned into Debezium change events, LSN offsets,
+//! standby status updates that report only what is durable, heartbeats and
+//! transaction metadata.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use serde_json::{json, Map, Value as Json};
+use sluice_connect_api::config::Props;
+use sluice_connect_api::{
+    ConfigDef, ConfigValues, ConnectError, ErrorKind, KeyValidation, Result, SourceConnector, SourceOffset, SourcePartition,
+    SourceRecord, SourceTask, SourceTaskContext, Struct, Value,
+};
+use tokio_postgres::Client;
+
+use crate::catalog::{self, ConnectSettings};
+use crate::config::{self, CLASS};
+use crate::events::{sanitize_topic, transaction_block, ColumnInput, CommonSchemas, SourceFields, SourceInfo, TableSchema};
+use crate::filters::{parse_message_key_columns, Filters, MessageKeyColumns};
+use crate::lsn::Lsn;
+use crate::pgoutput::{pg_time_to_unix_us, ColumnValue, Decoder, Message, OldTuple, Relation, TupleData};
+use crate::replication::{ReplicationClient, ReplicationConfig, ReplicationMessage, ReplicationStream, SnapshotAction, SslMode};
+use crate::types::{column_mapping, BinaryHandling, TypeRegistry, TypeSettings};
+
+/// The connector (a factory).
+pub struct PostgresConnector {
+    def: ConfigDef,
+}
+
+impl Default for PostgresConnector {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PostgresConnector {
+    pub fn new() -> Self {
+        PostgresConnector { def: config::config_def() }
+    }
+}
+
+impl SourceConnector for PostgresConnector {
+    fn class_name(&self) -> &'static str {
+        CLASS
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["postgres", "postgresql"]
+    }
+    fn config_def(&self) -> &ConfigDef {
+        &self.def
+    }
+    fn validate(&self, props: &Props) -> Vec<KeyValidation> {
+        let mut out = self.def.validate(props);
+        let parsed = self.def.parse(props).ok();
+        for (key, message) in config::extra_issues(props, parsed.as_ref()) {
+            if let Some(v) = out.iter_mut().find(|v| v.name == key) {
+                v.errors.push(message);
+            }
+        }
+        for key in config::NOT_IMPLEMENTED {
+            if props.contains_key(*key) {
+                tracing::warn!("connector key '{key}' is a Debezium setting sluice does not implement yet; it has no effect");
+            }
+        }
+        out
+    }
+    fn task_configs(&self, props: &Props, _max_tasks: usize) -> Result<Vec<Props>> {
+        // One slot is one stream: one task.
+        Ok(vec![props.clone()])
+    }
+    fn create_task(&self) -> Box<dyn SourceTask> {
+        Box::new(PostgresTask::default())
+    }
+}
+
+/// Parsed settings of a task.
+#[derive(Debug, Clone)]
+struct Settings {
+    connect: ConnectSettings,
+    topic_prefix: String,
+    delimiter: String,
+    slot: String,
+    drop_slot_on_stop: bool,
+    publication: String,
+    publication_mode: String,
+    filters: Filters,
+    key_columns: MessageKeyColumns,
+    tombstones: bool,
+    skip_c: bool,
+    skip_u: bool,
+    skip_d: bool,
+    skip_t: bool,
+    types: TypeSettings,
+    heartbeat_interval: Option<Duration>,
+    heartbeat_query: Option<String>,
+    heartbeat_topic: Arc<str>,
+    transaction_topic: Arc<str>,
+    message_topic: Arc<str>,
+    tx_metadata: bool,
+    max_batch: usize,
+    poll_interval: Duration,
+    status_interval: Duration,
+    flush_lsn: bool,
+    message_include: Vec<regex::Regex>,
+    message_exclude: Vec<regex::Regex>,
+}
+
+fn parse_settings(props: &Props) -> Result<Settings> {
+    let def = config::config_def();
+    let v: ConfigValues = def
+        .parse(props)
+        .map_err(|i| ConnectError::config(i.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("; ")))?;
+    if let Some((key, message)) = config::extra_issues(props, Some(&v)).into_iter().next() {
+        return Err(ConnectError::config(format!("{key}: {message}")));
+    }
+    let s = |k: &str| v.get_string(k).unwrap_or_default().to_string();
+    let list = |k: &str| v.get_list(k).join(",");
+    let invalid = |k: &str, e: String| ConnectError::config(format!("{k}: {e}"));
+    let sslmode: SslMode = s("database.sslmode").parse().map_err(|e: crate::replication::ReplicationError| invalid("database.sslmode", e.to_string()))?;
+    let filters = Filters::new(
+        &list("schema.include.list"),
+        &list("schema.exclude.list"),
+        &list("table.include.list"),
+        &list("table.exclude.list"),
+        &list("column.include.list"),
+        &list("column.exclude.list"),
+    )
+    .map_err(|e| invalid("table.include.list", e))?;
+    let key_columns = match v.get_string("message.key.columns") {
+        Some(spec) => parse_message_key_columns(spec).map_err(|e| invalid("message.key.columns", e))?,
+        None => MessageKeyColumns::default(),
+    };
+    let skipped: Vec<String> = v.get_list("skipped.operations").iter().map(|o| o.to_ascii_lowercase()).collect();
+    let types = TypeSettings {
+        decimal: s("decimal.handling.mode").parse().map_err(|e| invalid("decimal.handling.mode", format!("{e}")))?,
+        time_precision: s("time.precision.mode").parse().map_err(|e| invalid("time.precision.mode", format!("{e}")))?,
+        binary: s("binary.handling.mode").parse().map_err(|e| invalid("binary.handling.mode", format!("{e}")))?,
+        interval: s("interval.handling.mode").parse().map_err(|e| invalid("interval.handling.mode", format!("{e}")))?,
+        hstore: s("hstore.handling.mode").parse().map_err(|e| invalid("hstore.handling.mode", format!("{e}")))?,
+        money_fraction_digits: v.get_int("money.fraction.digits"),
+        unavailable_value_placeholder: s("unavailable.value.placeholder").into_bytes(),
+        include_unknown_datatypes: v.get_bool("include.unknown.datatypes"),
+    };
+    let prefix = s("topic.prefix");
+    let delimiter = s("topic.delimiter");
+    let heartbeat_ms = v.get_int("heartbeat.interval.ms");
+    Ok(Settings {
+        connect: ConnectSettings {
+            host: s("database.hostname"),
+            port: v.get_int("database.port") as u16,
+            user: s("database.user"),
+            password: v.get_password("database.password").map(|p| p.expose().to_string()),
+            dbname: s("database.dbname"),
+            sslmode,
+            ssl_root_cert: v.get_string("database.sslrootcert").map(Into::into),
+        },
+        heartbeat_topic: Arc::from(format!("{}{delimiter}{prefix}", s("topic.heartbeat.prefix"))),
+        transaction_topic: Arc::from(format!("{prefix}{delimiter}{}", s("topic.transaction"))),
+        message_topic: Arc::from(format!("{prefix}{delimiter}message")),
+        topic_prefix: prefix,
+        delimiter,
+        slot: s("slot.name"),
+        drop_slot_on_stop: v.get_bool("slot.drop.on.stop"),
+        publication: s("publication.name"),
+        publication_mode: s("publication.autocreate.mode").to_ascii_lowercase(),
+        filters,
+        key_columns,
+        tombstones: v.get_bool("tombstones.on.delete"),
+        skip_c: skipped.iter().any(|o| o == "c"),
+        skip_u: skipped.iter().any(|o| o == "u"),
+        skip_d: skipped.iter().any(|o| o == "d"),
+        skip_t: skipped.iter().any(|o| o == "t"),
+        types,
+        heartbeat_interval: (heartbeat_ms > 0).then(|| Duration::from_millis(heartbeat_ms as u64)),
+        heartbeat_query: v.get_string("heartbeat.action.query").filter(|q| !q.trim().is_empty()).map(String::from),
+        tx_metadata: v.get_bool("provide.transaction.metadata"),
+        max_batch: props.get("max.batch.size").and_then(|s| s.trim().parse().ok()).unwrap_or(2048usize).max(1),
+        poll_interval: Duration::from_millis(props.get("poll.interval.ms").and_then(|s| s.trim().parse().ok()).unwrap_or(500u64).max(1)),
+        status_interval: Duration::from_millis(v.get_int("status.update.interval.ms").max(0) as u64),
+        flush_lsn: v.get_bool("flush.lsn.source"),
+        message_include: crate::filters::compile_list(&list("message.prefix.include.list")).map_err(|e| invalid("message.prefix.include.list", e))?,
+        message_exclude: crate::filters::compile_list(&list("message.prefix.exclude.list")).map_err(|e| invalid("message.prefix.exclude.list", e))?,
+    })
+}
+
+/// Where a restarted task resumes inside a partly delivered transaction.
+#[derive(Debug, Clone, Copy)]
+struct ResumePoint {
+    xid: u32,
+    lsn: u64,
+    /// Events already delivered at `lsn`.
+    events_at_lsn: u64,
+}
+
+/// The transaction being decoded.
+#[derive(Debug)]
+struct TxState {
+    xid: u32,
+    ts_us: i64,
+    last_lsn: u64,
+    events_at_lsn: u64,
+    total_order: i64,
+    per_table: Vec<(Arc<str>, i64)>,
+    skipping: Option<ResumePoint>,
+}
+
+impl TxState {
+    /// Position of the next event at `lsn`; true when it was already
+    /// delivered before a restart.
+    fn advance(&mut self, lsn: u64) -> (u64, bool) {
+        if lsn == self.last_lsn {
+            self.events_at_lsn += 1;
+        } else {
+            self.last_lsn = lsn;
+            self.events_at_lsn = 1;
+        }
+        let delivered = self
+            .skipping
+            .is_some_and(|r| lsn < r.lsn || (lsn == r.lsn && self.events_at_lsn <= r.events_at_lsn));
+        (self.events_at_lsn, delivered)
+    }
+
+    fn tx_id(&self, lsn: u64) -> String {
+        format!("{}:{}", self.xid, lsn)
+    }
+
+    fn count_table(&mut self, data_collection: &Arc<str>) -> i64 {
+        self.total_order += 1;
+        match self.per_table.iter_mut().find(|(t, _)| t == data_collection) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                self.per_table.push((data_collection.clone(), 1));
+                1
+            }
+        }
+    }
+}
+
+struct Running {
+    settings: Settings,
+    query: Client,
+    stream: ReplicationStream,
+    decoder: Decoder,
+    registry: TypeRegistry,
+    relations: HashMap<u32, Relation>,
+    tables: HashMap<u32, Option<Arc<TableSchema>>>,
+    common: CommonSchemas,
+    source: SourceFields,
+    partition: SourcePartition,
+    tx: Option<TxState>,
+    /// End LSN of the last transaction whose commit was processed.
+    last_commit_end: Option<u64>,
+    last_xid: Option<u32>,
+    last_received: Lsn,
+    /// Everything below this was received and processed, with no
+    /// transaction open (commit ends and idle keepalives).
+    processed: Lsn,
+    resume: Option<ResumePoint>,
+    /// What the server was told is flushed. Never moves backwards.
+    flushed: Lsn,
+    /// The offset of the newest record handed to the worker.
+    last_emitted: Option<SourceOffset>,
+    /// True when every emitted record has been committed.
+    all_committed: bool,
+    last_status: Instant,
+    last_heartbeat: Instant,
+}
+
+/// The task.
+#[derive(Default)]
+pub struct PostgresTask {
+    running: Option<Running>,
+}
+
+fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+fn offset_u64(o: &SourceOffset, key: &str) -> Option<u64> {
+    o.get(key).and_then(Json::as_u64)
+}
+
+async fn ensure_publication(client: &Client, s: &Settings) -> Result<()> {
+    let exists = client
+        .query_opt("SELECT puballtables FROM pg_catalog.pg_publication WHERE pubname = $1", &[&s.publication])
+        .await
+        .map_err(|e| catalog::pg_error("looking up the publication", e))?;
+    let name = catalog::quote_ident(&s.publication);
+    let filtered_tables = || async {
+        let rows = client
+            .query(
+                "SELECT n.nspname::text, c.relname::text FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.relkind IN ('r', 'p') ORDER BY 1, 2",
+                &[],
+            )
+            .await
+            .map_err(|e| catalog::pg_error("listing tables", e))?;
+        let tables: Vec<String> = rows
+            .iter()
+            .map(|r| (r.get::<_, String>(0), r.get::<_, String>(1)))
+            .filter(|(n, t)| s.filters.includes_table(n, t))
+            .map(|(n, t)| format!("{}.{}", catalog::quote_ident(&n), catalog::quote_ident(&t)))
+            .collect();
+        Ok::<_, ConnectError>(tables)
+    };
+    let sql = match (exists.is_some(), s.publication_mode.as_str()) {
+        (true, "filtered") => {
+            let tables = filtered_tables().await?;
+            if tables.is_empty() {
+                return Err(ConnectError::config("publication.autocreate.mode=filtered but the filters select no table"));
+            }
+            Some(format!("ALTER PUBLICATION {name} SET TABLE {}", tables.join(", ")))
+        }
+        (true, _) => None,
+        (false, "disabled") => {
+            return Err(ConnectError::config(format!(
+                "publication '{}' does not exist and publication.autocreate.mode=disabled; create it (CREATE PUBLICATION {name} FOR ALL TABLES) or change the mode",
+                s.publication
+            )))
+        }
+        (false, "filtered") => {
+            let tables = filtered_tables().await?;
+            if tables.is_empty() {
+                return Err(ConnectError::config("publication.autocreate.mode=filtered but the filters select no table"));
+            }
+            Some(format!("CREATE PUBLICATION {name} FOR TABLE {}", tables.join(", ")))
+        }
+        (false, "no_tables") => Some(format!("CREATE PUBLICATION {name}")),
+        (false, _) => Some(format!("CREATE PUBLICATION {name} FOR ALL TABLES")),
+    };
+    if let Some(sql) = sql {
+        tracing::info!(publication = %s.publication, "{sql}");
+        client.batch_execute(&sql).await.map_err(|e| catalog::pg_error(&format!("{sql} failed"), e))?;
+    }
+    Ok(())
+}
+
+impl Running {
+    fn offset(&self, lsn: u64, events_at_lsn: u64, xid: Option<u32>, ts_us: i64, message_type: &str) -> SourceOffset {
+        let mut o = Map::new();
+        o.insert("lsn_proc".into(), json!(lsn));
+        if let Some(c) = self.last_commit_end {
+            o.insert("lsn_commit".into(), json!(c));
+        }
+        o.insert("lsn".into(), json!(lsn));
+        if let Some(x) = xid {
+            o.insert("txId".into(), json!(x));
+        }
+        o.insert("ts_usec".into(), json!(ts_us));
+        o.insert("messageType".into(), json!(message_type));
+        if events_at_lsn > 0 {
+            o.insert("lsn_events_processed".into(), json!(events_at_lsn));
+        }
+        o
+    }
+
+    fn push(&mut self, out: &mut Vec<SourceRecord>, record: SourceRecord) {
+        self.last_emitted = record.source_offset.clone();
+        self.all_committed = false;
+        out.push(record);
+    }
+
+    async fn table(&mut self, oid: u32) -> Result<Option<Arc<TableSchema>>> {
+        if let Some(t) = self.tables.get(&oid) {
+            return Ok(t.clone());
+        }
+        let rel = self
+            .relations
+            .get(&oid)
+            .cloned()
+            .ok_or_else(|| ConnectError::protocol(format!("change for relation {oid} arrived before its Relation message")))?;
+        let built = if self.settings.filters.includes_table(&rel.namespace, &rel.name) {
+            Some(Arc::new(self.build_table(&rel).await?))
+        } else {
+            None
+        };
+        self.tables.insert(oid, built.clone());
+        Ok(built)
+    }
+
+    async fn build_table(&mut self, rel: &Relation) -> Result<TableSchema> {
+        let meta = catalog::table_columns(&self.query, rel.oid).await?;
+        // A type the registry does not know (created after start): reload.
+        if rel.columns.iter().any(|c| self.registry.get(c.type_oid).is_none()) {
+            let rows = self
+                .query
+                .query(TypeRegistry::CATALOG_QUERY, &[])
+                .await
+                .map_err(|e| catalog::pg_error("reading the type catalog", e))?;
+            self.registry.add_catalog_rows(&rows).map_err(|e| ConnectError::protocol(e.to_string()))?;
+        }
+        let custom_key = self.settings.key_columns.for_table(&rel.namespace, &rel.name).map(|c| c.to_vec());
+        let mut inputs = Vec::with_capacity(rel.columns.len());
+        for c in &rel.columns {
+            let m = meta.get(&c.name).cloned().unwrap_or_default();
+            let key_position = match &custom_key {
+                Some(cols) => cols.iter().position(|k| k == &c.name),
+                None => m.pk_position,
+            };
+            let included = key_position.is_some() || self.settings.filters.includes_column(&rel.namespace, &rel.name, &c.name);
+            let mapping = if included {
+                match column_mapping(&self.registry, c.type_oid, c.type_modifier, !m.not_null && key_position.is_none(), &self.settings.types) {
+                    Ok(mut mapping) => {
+                        let default = m.default_expr.as_deref().and_then(catalog::default_literal).and_then(|lit| mapping.convert_text(lit.as_bytes()).ok());
+                        if default.is_some() || m.comment.is_some() {
+                            let mut schema = (*mapping.schema).clone();
+                            if let Some(d) = default.filter(|d| !d.is_null()) {
+                                schema.default = Some(d);
+                            }
+                            schema.doc = m.comment.clone();
+                            mapping.schema = Arc::new(schema);
+                        }
+                        Some(mapping)
+                    }
+                    Err(e) => {
+                        tracing::warn!(table = %format!("{}.{}", rel.namespace, rel.name), column = %c.name, "column left out of change events: {e}");
+                        None
+                    }
+                }
+            } else {
+                None
+            };
+            inputs.push(ColumnInput { name: c.name.clone(), mapping, key_position });
+        }
+        let d = &self.settings.delimiter;
+        let topic = sanitize_topic(&format!("{}{d}{}{d}{}", self.settings.topic_prefix, rel.namespace, rel.name));
+        Ok(TableSchema::build(&topic, &rel.namespace, &rel.name, inputs, &self.common))
+    }
+
+    /// Value struct (and key) of a tuple. `old` tuples may lack columns.
+    fn row(&self, table: &TableSchema, tuple: &TupleData) -> Result<(Struct, Option<Struct>)> {
+        let mut values = vec![Value::Null; table.value_schema.fields.len()];
+        let mut key = table.key_schema.as_ref().map(|k| vec![Value::Null; k.fields.len()]);
+        for (i, plan) in table.columns.iter().enumerate() {
+            let Some(mapping) = &plan.mapping else { continue };
+            let v = match tuple.columns.get(i) {
+                Some(ColumnValue::Text(b)) | Some(ColumnValue::Binary(b)) => mapping.convert_text(b).map_err(|e| {
+                    ConnectError::data(format!("{}.{} column {}: {e}", table.schema_name, table.table_name, plan.name))
+                })?,
+                Some(ColumnValue::Unchanged) => mapping.unavailable_value(),
+                Some(ColumnValue::Null) | None => mapping.null_value(),
+            };
+            if let (Some(k), Some(ki)) = (key.as_mut(), plan.key_index) {
+                k[ki] = v.clone();
+            }
+            if let Some(vi) = plan.value_index {
+                values[vi] = v;
+            }
+        }
+        let key = match (key, &table.key_schema) {
+            (Some(k), Some(schema)) => Some(Struct::from_values(schema.clone(), k)),
+            _ => None,
+        };
+        Ok((Struct::from_values(table.value_schema.clone(), values), key))
+    }
+
+    fn source_info(&self, lsn: u64, table: &TableSchema) -> Struct {
+        let tx = self.tx.as_ref();
+        self.source.build(
+            &self.common,
+            &SourceInfo {
+                ts_us: tx.map_or_else(now_us, |t| t.ts_us),
+                last_commit_lsn: self.last_commit_end,
+                lsn: Some(lsn),
+                schema: &table.schema_name,
+                table: &table.table_name,
+                tx_id: tx.map(|t| i64::from(t.xid)),
+            },
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn change_record(
+        &mut self,
+        table: &Arc<TableSchema>,
+        op: &str,
+        before: Option<Struct>,
+        after: Option<Struct>,
+        key: Option<Struct>,
+        lsn: u64,
+        at: u64,
+        message_type: &str,
+    ) -> SourceRecord {
+        let source = self.source_info(lsn, table);
+        let transaction = if self.settings.tx_metadata {
+            self.tx.as_mut().map(|tx| {
+                let order = tx.count_table(&table.topic);
+                let id = tx.tx_id(lsn);
+                (id, tx.total_order, order)
+            })
+        } else {
+            None
+        }
+        .map(|(id, total, order)| transaction_block(&self.common, &id, total, order));
+        let envelope = table.envelope(op, before, after, source, transaction, now_us());
+        let tx = self.tx.as_ref();
+        let offset = self.offset(lsn, at, tx.map(|t| t.xid), tx.map_or_else(now_us, |t| t.ts_us), message_type);
+        SourceRecord::new(Some(self.partition.clone()), Some(offset), table.topic.clone(), Some(table.envelope_schema.clone()), Value::Struct(envelope))
+            .with_key(table.key_schema.clone(), key.map_or(Value::Null, Value::Struct))
+            .with_timestamp(now_us() / 1000)
+    }
+
+    fn tombstone(&self, of: &SourceRecord) -> SourceRecord {
+        let mut t = of.clone();
+        t.value_schema = None;
+        t.value = Value::Null;
+        t
+    }
+
+    /// Handles one XLogData payload.
+    async fn handle(&mut self, wal_start: Lsn, data: bytes::Bytes, out: &mut Vec<SourceRecord>) -> Result<()> {
+        let lsn = wal_start.0;
+        let message = self.decoder.decode(data).map_err(|e| ConnectError::protocol(format!("pgoutput message at {wal_start}: {e}")))?;
+        match message {
+            Message::Begin { commit_time_us, xid, .. } => {
+                let skipping = self.resume.filter(|r| r.xid == xid);
+                self.tx = Some(TxState {
+                    xid,
+                    ts_us: pg_time_to_unix_us(commit_time_us),
+                    last_lsn: 0,
+                    events_at_lsn: 0,
+                    total_order: 0,
+                    per_table: Vec::new(),
+                    skipping,
+                });
+                if self.settings.tx_metadata && skipping.is_none() {
+                    let rec = self.tx_record("BEGIN", lsn);
+                    self.push(out, rec);
+                }
+            }
+            Message::Commit { end_lsn, .. } => {
+                // Flushing the end of the commit record makes the server skip
+                // this transaction after a restart.
+                let lsn = end_lsn.0;
+                if self.settings.tx_metadata && self.tx.as_ref().is_some_and(|t| t.skipping.is_none() || t.total_order > 0) {
+                    let rec = self.tx_record("END", lsn);
+                    self.push(out, rec);
+                }
+                if let Some(tx) = self.tx.take() {
+                    self.last_xid = Some(tx.xid);
+                    if tx.skipping.is_some() {
+                        self.resume = None;
+                    }
+                }
+                self.last_commit_end = Some(lsn);
+                self.processed = self.processed.max(end_lsn);
+            }
+            Message::Relation { relation, .. } => {
+                let changed = self.relations.get(&relation.oid) != Some(&relation);
+                if changed {
+                    tracing::info!(table = %format!("{}.{}", relation.namespace, relation.name), "table schema (re)read from Relation message");
+                    self.tables.remove(&relation.oid);
+                    self.relations.insert(relation.oid, relation);
+                }
+            }
+            Message::Type { .. } | Message::Origin { .. } => {}
+            Message::Insert { relation, new, .. } => {
+                let Some((at, delivered)) = self.tx.as_mut().map(|t| t.advance(lsn)) else { return Ok(()) };
+                if delivered || self.settings.skip_c {
+                    return Ok(());
+                }
+                let Some(table) = self.table(relation).await? else { return Ok(()) };
+                let (after, key) = self.row(&table, &new)?;
+                let rec = self.change_record(&table, "c", None, Some(after), key, lsn, at, "INSERT");
+                self.push(out, rec);
+            }
+            Message::Update { relation, old, new, .. } => {
+                let Some((at, delivered)) = self.tx.as_mut().map(|t| t.advance(lsn)) else { return Ok(()) };
+                if delivered || self.settings.skip_u {
+                    return Ok(());
+                }
+                let Some(table) = self.table(relation).await? else { return Ok(()) };
+                let (after, key) = self.row(&table, &new)?;
+                let before = match &old {
+                    Some(OldTuple::Full(t)) => Some(self.row(&table, t)?),
+                    Some(OldTuple::Key(t)) => Some(self.row(&table, t)?),
+                    None => None,
+                };
+                let old_key = before.as_ref().and_then(|(_, k)| k.clone());
+                if table.key_schema.is_some() && old_key.is_some() && old_key != key {
+                    // The primary key changed: Debezium emits a delete of the
+                    // old key (plus tombstone) and a create of the new one.
+                    let (before_value, _) = before.expect("checked");
+                    let del = self.change_record(&table, "d", Some(before_value), None, old_key, lsn, at, "UPDATE");
+                    let tomb = self.settings.tombstones.then(|| self.tombstone(&del));
+                    self.push(out, del);
+                    if let Some(t) = tomb {
+                        self.push(out, t);
+                    }
+                    let create = self.change_record(&table, "c", None, Some(after), key, lsn, at, "UPDATE");
+                    self.push(out, create);
+                } else {
+                    let before = match old {
+                        Some(OldTuple::Full(_)) => before.map(|(b, _)| b),
+                        _ => None,
+                    };
+                    let rec = self.change_record(&table, "u", before, Some(after), key, lsn, at, "UPDATE");
+                    self.push(out, rec);
+                }
+            }
+            Message::Delete { relation, old, .. } => {
+                let Some((at, delivered)) = self.tx.as_mut().map(|t| t.advance(lsn)) else { return Ok(()) };
+                if delivered || self.settings.skip_d {
+                    return Ok(());
+                }
+                let Some(table) = self.table(relation).await? else { return Ok(()) };
+                let (before, key) = self.row(&table, old.tuple())?;
+                let rec = self.change_record(&table, "d", Some(before), None, key, lsn, at, "DELETE");
+                let tomb = self.settings.tombstones.then(|| self.tombstone(&rec));
+                self.push(out, rec);
+                if let Some(t) = tomb {
+                    self.push(out, t);
+                }
+            }
+            Message::Truncate { relations, .. } => {
+                let Some((at, delivered)) = self.tx.as_mut().map(|t| t.advance(lsn)) else { return Ok(()) };
+                if delivered || self.settings.skip_t {
+                    return Ok(());
+                }
+                for oid in relations {
+                    let Some(table) = self.table(oid).await? else { continue };
+                    let rec = self.change_record(&table, "t", None, None, None, lsn, at, "TRUNCATE");
+                    let mut rec = rec;
+                    rec.key_schema = None;
+                    rec.key = Value::Null;
+                    self.push(out, rec);
+                }
+            }
+            Message::Message { transactional, prefix, content, .. } => {
+                let position = match self.tx.as_mut() {
+                    Some(t) if transactional => Some(t.advance(lsn)),
+                    _ => None,
+                };
+                if position.is_some_and(|(_, delivered)| delivered) {
+                    return Ok(());
+                }
+                if !self.settings.message_include.is_empty() && !self.settings.message_include.iter().any(|r| r.is_match(&prefix)) {
+                    return Ok(());
+                }
+                if self.settings.message_exclude.iter().any(|r| r.is_match(&prefix)) {
+                    return Ok(());
+                }
+                let rec = self.message_record(lsn, position.map_or(0, |(at, _)| at), transactional, &prefix, &content);
+                self.push(out, rec);
+                if !transactional {
+                    self.processed = self.processed.max(wal_start);
+                }
+            }
+            other => {
+                return Err(ConnectError::protocol(format!(
+                    "unexpected pgoutput message {:?} with protocol version 1",
+                    other.kind()
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    fn message_record(&mut self, lsn: u64, at: u64, transactional: bool, prefix: &str, content: &[u8]) -> SourceRecord {
+        let content = match self.settings.types.binary {
+            BinaryHandling::Bytes => Value::Bytes(content.to_vec()),
+            BinaryHandling::Base64 => Value::String(base64_std(content)),
+            BinaryHandling::Base64UrlSafe => Value::String(base64_url(content)),
+            BinaryHandling::Hex => Value::String(content.iter().map(|b| format!("{b:02x}")).collect()),
+        };
+        let tx = self.tx.as_ref().filter(|_| transactional);
+        let source = self.source.build(
+            &self.common,
+            &SourceInfo {
+                ts_us: tx.map_or_else(now_us, |t| t.ts_us),
+                last_commit_lsn: self.last_commit_end,
+                lsn: Some(lsn),
+                schema: "",
+                table: "",
+                tx_id: tx.map(|t| i64::from(t.xid)),
+            },
+        );
+        let block = Struct::from_values(self.common.message_block.clone(), vec![Value::String(prefix.into()), content]);
+        let value = Struct::from_values(
+            self.common.message_value.clone(),
+            vec![Value::String("m".into()), Value::Int64(now_us() / 1000), Value::Struct(source), Value::Null, Value::Struct(block)],
+        );
+        let key = Struct::from_values(self.common.message_key.clone(), vec![Value::String(prefix.into())]);
+        let offset = self.offset(lsn, at, tx.map(|t| t.xid), tx.map_or_else(now_us, |t| t.ts_us), "MESSAGE");
+        SourceRecord::new(Some(self.partition.clone()), Some(offset), self.settings.message_topic.clone(), Some(self.common.message_value.clone()), Value::Struct(value))
+            .with_key(Some(self.common.message_key.clone()), Value::Struct(key))
+            .with_timestamp(now_us() / 1000)
+    }
+
+    fn tx_record(&mut self, status: &str, lsn: u64) -> SourceRecord {
+        let tx = self.tx.as_ref().expect("inside a transaction");
+        let id = format!("{}:{}", tx.xid, lsn);
+        let ts_ms = tx.ts_us.div_euclid(1000);
+        let (event_count, collections) = if status == "END" {
+            let items: Vec<Value> = tx
+                .per_table
+                .iter()
+                .map(|(t, n)| Value::Struct(Struct::from_values(self.common.tx_collection.clone(), vec![Value::String(t.to_string()), Value::Int64(*n)])))
+                .collect();
+            (Value::Int64(tx.total_order), Value::Array(items))
+        } else {
+            (Value::Null, Value::Null)
+        };
+        let value = Struct::from_values(
+            self.common.tx_value.clone(),
+            vec![Value::String(status.into()), Value::String(id.clone()), event_count, collections, Value::Int64(ts_ms)],
+        );
+        let key = Struct::from_values(self.common.tx_key.clone(), vec![Value::String(id)]);
+        let (xid, ts_us) = (tx.xid, tx.ts_us);
+        let at = if status == "END" { 0 } else { 0 };
+        let offset = self.offset(lsn, at, Some(xid), ts_us, if status == "END" { "COMMIT" } else { "BEGIN" });
+        SourceRecord::new(Some(self.partition.clone()), Some(offset), self.settings.transaction_topic.clone(), Some(self.common.tx_value.clone()), Value::Struct(value))
+            .with_key(Some(self.common.tx_key.clone()), Value::Struct(key))
+            .with_timestamp(now_us() / 1000)
+    }
+
+    fn heartbeat_record(&mut self) -> SourceRecord {
+        let p = self.processed.0.max(self.last_commit_end.unwrap_or(0));
+        let mut o = Map::new();
+        o.insert("lsn_proc".into(), json!(p));
+        o.insert("lsn_commit".into(), json!(p));
+        o.insert("lsn".into(), json!(p));
+        if let Some(x) = self.last_xid {
+            o.insert("txId".into(), json!(x));
+        }
+        o.insert("ts_usec".into(), json!(now_us()));
+        let key = Struct::from_values(self.common.heartbeat_key.clone(), vec![Value::String(self.settings.topic_prefix.clone())]);
+        let value = Struct::from_values(self.common.heartbeat_value.clone(), vec![Value::Int64(now_us() / 1000)]);
+        SourceRecord::new(Some(self.partition.clone()), Some(o), self.settings.heartbeat_topic.clone(), Some(self.common.heartbeat_value.clone()), Value::Struct(value))
+            .with_key(Some(self.common.heartbeat_key.clone()), Value::Struct(key))
+            .with_timestamp(now_us() / 1000)
+    }
+
+    async fn send_status(&mut self, reply_requested: bool) -> Result<()> {
+        let flushed = if self.settings.flush_lsn { self.flushed } else { Lsn(0) };
+        tracing::debug!(write = %self.last_received, flush = %flushed, "standby status update");
+        self.stream
+            .send_status_update(self.last_received, flushed, flushed, reply_requested)
+            .await
+            .map_err(ConnectError::from)?;
+        self.last_status = Instant::now();
+        Ok(())
+    }
+
+    /// When nothing is in flight and no transaction is open, everything
+    /// received so far may be reported as flushed.
+    fn idle_flush_candidate(&self) -> Option<Lsn> {
+        (self.all_committed && self.tx.is_none()).then_some(self.processed)
+    }
+}
+
+fn base64_std(b: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+fn base64_url(b: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE.encode(b)
+}
+
+#[async_trait]
+impl SourceTask for PostgresTask {
+    async fn start(&mut self, context: SourceTaskContext) -> Result<()> {
+        let settings = parse_settings(&context.config)?;
+        let query = catalog::connect(&settings.connect, "sluice").await?;
+        let version: i32 = query
+            .query_one("SELECT current_setting('server_version_num')::int", &[])
+            .await
+            .map_err(|e| catalog::pg_error("reading the server version", e))?
+            .get(0);
+        if version < 100000 {
+            return Err(ConnectError::unsupported(format!("PostgreSQL {version} is too old: pgoutput needs PostgreSQL 10 or later")));
+        }
+        let wal_level: String = query
+            .query_one("SHOW wal_level", &[])
+            .await
+            .map_err(|e| catalog::pg_error("reading wal_level", e))?
+            .get(0);
+        if wal_level != "logical" {
+            return Err(ConnectError::config(format!(
+                "the server's wal_level is '{wal_level}': set wal_level = logical in postgresql.conf and restart PostgreSQL"
+            )));
+        }
+        ensure_publication(&query, &settings).await?;
+
+        let mut registry = TypeRegistry::builtin();
+        let rows = query.query(TypeRegistry::CATALOG_QUERY, &[]).await.map_err(|e| catalog::pg_error("reading the type catalog", e))?;
+        registry.add_catalog_rows(&rows).map_err(|e| ConnectError::protocol(e.to_string()))?;
+
+        let partition: SourcePartition = Arc::new(json!({"server": settings.topic_prefix}).as_object().cloned().unwrap_or_default());
+        let stored = context.offsets.offset(&partition);
+
+        let repl_config = ReplicationConfig {
+            host: settings.connect.host.clone(),
+            port: settings.connect.port,
+            user: settings.connect.user.clone(),
+            password: settings.connect.password.clone(),
+            dbname: settings.connect.dbname.clone(),
+            sslmode: settings.connect.sslmode,
+            ssl_root_cert: settings.connect.ssl_root_cert.clone(),
+            application_name: format!("sluice-{}", settings.slot),
+            connect_timeout: Duration::from_secs(30),
+        };
+        let mut repl = ReplicationClient::connect(&repl_config).await.map_err(ConnectError::from)?;
+        let slot = query
+            .query_opt(
+                "SELECT plugin::text, database::text, confirmed_flush_lsn::text FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
+                &[&settings.slot],
+            )
+            .await
+            .map_err(|e| catalog::pg_error("looking up the replication slot", e))?;
+        let confirmed: Lsn = match slot {
+            Some(row) => {
+                let plugin: Option<String> = row.get(0);
+                let db: Option<String> = row.get(1);
+                if plugin.as_deref() != Some("pgoutput") || db.as_deref() != Some(settings.connect.dbname.as_str()) {
+                    return Err(ConnectError::config(format!(
+                        "slot.name: replication slot '{}' exists but uses plugin {:?} on database {:?}; sluice needs a pgoutput slot on '{}'",
+                        settings.slot, plugin, db, settings.connect.dbname
+                    )));
+                }
+                row.get::<_, Option<String>>(2).and_then(|l| l.parse().ok()).unwrap_or_default()
+            }
+            None => {
+                let created = repl
+                    .create_logical_slot(&settings.slot, "pgoutput", false, SnapshotAction::NoExport)
+                    .await
+                    .map_err(ConnectError::from)?;
+                tracing::info!(slot = %settings.slot, consistent_point = %created.consistent_point, "created replication slot");
+                created.consistent_point
+            }
+        };
+
+        let (start_lsn, resume) = match &stored {
+            Some(o) => {
+                let start = offset_u64(o, "lsn_commit").map(Lsn).unwrap_or_default();
+                let resume = match (o.get("txId").and_then(Json::as_u64), offset_u64(o, "lsn")) {
+                    (Some(xid), Some(lsn)) if o.get("messageType").and_then(Json::as_str) != Some("COMMIT") => Some(ResumePoint {
+                        xid: xid as u32,
+                        lsn,
+                        events_at_lsn: offset_u64(o, "lsn_events_processed").unwrap_or(u64::MAX),
+                    }),
+                    _ => None,
+                };
+                (start, resume)
+            }
+            None => (Lsn(0), None),
+        };
+        tracing::info!(slot = %settings.slot, start = %start_lsn, confirmed_flush = %confirmed, resume = ?resume, "starting replication");
+        let publication = settings.publication.replace('"', "\"\"");
+        let pubnames = format!("\"{publication}\"");
+        let stream = repl
+            .start_logical_replication(
+                &settings.slot,
+                start_lsn,
+                &[("proto_version", "1"), ("publication_names", pubnames.as_str()), ("messages", "true")],
+            )
+            .await
+            .map_err(ConnectError::from)?;
+
+        let common = CommonSchemas::new(!matches!(settings.types.binary, BinaryHandling::Bytes));
+        let source = SourceFields { name: settings.topic_prefix.clone(), db: settings.connect.dbname.clone() };
+        let flushed = confirmed.max(start_lsn);
+        self.running = Some(Running {
+            common,
+            source,
+            partition,
+            query,
+            stream,
+            decoder: Decoder::new(1),
+            registry,
+            relations: HashMap::new(),
+            tables: HashMap::new(),
+            tx: None,
+            last_commit_end: stored.as_ref().and_then(|o| offset_u64(o, "lsn_commit")),
+            last_xid: None,
+            last_received: flushed,
+            processed: flushed,
+            resume,
+            flushed,
+            last_emitted: None,
+            all_committed: true,
+            last_status: Instant::now(),
+            last_heartbeat: Instant::now(),
+            settings,
+        });
+        Ok(())
+    }
+
+    async fn poll(&mut self) -> Result<Vec<SourceRecord>> {
+        let r = self.running.as_mut().ok_or_else(|| ConnectError::internal("poll before start"))?;
+        let deadline = tokio::time::Instant::now() + r.settings.poll_interval;
+        let mut out = Vec::new();
+        loop {
+            let next = match r.stream.try_next_buffered().map_err(ConnectError::from)? {
+                Some(m) => Some(m),
+                None => {
+                    // At a transaction boundary with records in hand: hand
+                    // them over now (latency) rather than wait for more.
+                    if !out.is_empty() && r.tx.is_none() {
+                        break;
+                    }
+                    match tokio::time::timeout_at(deadline, r.stream.next()).await {
+                        Err(_) => break,
+                        Ok(m) => m.map_err(ConnectError::from)?,
+                    }
+                }
+            };
+            match next {
+                None => {
+                    return Err(ConnectError::new(ErrorKind::Connection, "the server ended the replication stream"));
+                }
+                Some(ReplicationMessage::XLogData { wal_start, wal_end, data, .. }) => {
+                    r.last_received = r.last_received.max(wal_end).max(wal_start);
+                    r.handle(wal_start, data, &mut out).await?;
+                }
+                Some(ReplicationMessage::PrimaryKeepalive { wal_end, reply_requested, .. }) => {
+                    r.last_received = r.last_received.max(wal_end);
+                    if r.tx.is_none() {
+                        r.processed = r.processed.max(wal_end);
+                    }
+                    if let Some(candidate) = r.idle_flush_candidate() {
+                        r.flushed = r.flushed.max(candidate);
+                    }
+                    if reply_requested {
+                        r.send_status(false).await?;
+                    }
+                }
+            }
+            if out.len() >= r.settings.max_batch {
+                break;
+            }
+        }
+        if let Some(interval) = r.settings.heartbeat_interval {
+            if r.tx.is_none() && r.last_heartbeat.elapsed() >= interval {
+                r.last_heartbeat = Instant::now();
+                if let Some(q) = r.settings.heartbeat_query.clone() {
+                    if let Err(e) = r.query.batch_execute(&q).await {
+                        tracing::warn!("heartbeat.action.query failed: {e}");
+                    }
+                }
+                let hb = r.heartbeat_record();
+                r.push(&mut out, hb);
+            }
+        }
+        if r.last_status.elapsed() >= r.settings.status_interval {
+            r.send_status(false).await?;
+        }
+        Ok(out)
+    }
+
+    async fn commit(&mut self, committed: &[(SourcePartition, SourceOffset)]) -> Result<()> {
+        let Some(r) = self.running.as_mut() else { return Ok(()) };
+        let Some((_, offset)) = committed.iter().find(|(p, _)| **p == *r.partition) else { return Ok(()) };
+        tracing::debug!(?offset, last_emitted = ?r.last_emitted, in_tx = r.tx.is_some(), processed = %r.processed, "offsets committed");
+        if let Some(c) = offset_u64(offset, "lsn_commit") {
+            r.flushed = r.flushed.max(Lsn(c));
+        }
+        if r.last_emitted.as_ref() == Some(offset) {
+            r.all_committed = true;
+            if let Some(candidate) = r.idle_flush_candidate() {
+                r.flushed = r.flushed.max(candidate);
+            }
+        }
+        r.send_status(false).await
+    }
+
+    async fn stop(&mut self) -> Result<()> {
+        if let Some(r) = self.running.take() {
+            let slot = r.settings.slot.clone();
+            let drop_slot = r.settings.drop_slot_on_stop;
+            let query = r.query;
+            if let Err(e) = r.stream.stop().await {
+                tracing::debug!("ending the replication stream: {e}");
+            }
+            if drop_slot {
+                tracing::info!(slot = %slot, "dropping the replication slot (slot.drop.on.stop=true)");
+                for _ in 0..20 {
+                    match query.execute("SELECT pg_drop_replication_slot($1)", &[&slot]).await {
+                        Ok(_) => break,
+                        Err(e) => {
+                            tracing::debug!("dropping slot: {e}");
+                            tokio::time::sleep(Duration::from_millis(250)).await;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

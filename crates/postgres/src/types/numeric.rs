@@ -1,0 +1,244 @@
+//! `NUMERIC` and `MONEY` text → decimals, as Java's `BigDecimal` reads them.
+
+use num_bigint::{BigInt, Sign};
+use sluice_connect_api::Decimal;
+
+/// The special `NUMERIC` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Special {
+    NaN,
+    PositiveInfinity,
+    NegativeInfinity,
+}
+
+impl Special {
+    /// `SpecialValueDecimal.toString()` (the Java enum constant's name).
+    pub fn debezium_name(self) -> &'static str {
+        match self {
+            Special::NaN => "NAN",
+            Special::PositiveInfinity => "POSITIVE_INFINITY",
+            Special::NegativeInfinity => "NEGATIVE_INFINITY",
+        }
+    }
+    pub fn to_f64(self) -> f64 {
+        match self {
+            Special::NaN => f64::NAN,
+            Special::PositiveInfinity => f64::INFINITY,
+            Special::NegativeInfinity => f64::NEG_INFINITY,
+        }
+    }
+}
+
+/// `PostgresValueConverter.toSpecialValue`: the exact spellings pgoutput
+/// sends.
+pub(crate) fn special(text: &[u8]) -> Option<Special> {
+    match text {
+        b"NaN" => Some(Special::NaN),
+        b"Infinity" => Some(Special::PositiveInfinity),
+        b"-Infinity" => Some(Special::NegativeInfinity),
+        _ => None,
+    }
+}
+
+/// `new BigDecimal(text)`: an optional sign, digits with an optional point,
+/// an optional exponent.
+pub(crate) fn parse_big_decimal(text: &[u8]) -> Option<Decimal> {
+    let (negative, rest) = match text.first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (mantissa, exponent) = match rest.iter().position(|&c| c == b'e' || c == b'E') {
+        Some(i) => {
+            let exp = std::str::from_utf8(&rest[i + 1..])
+                .ok()?
+                .parse::<i32>()
+                .ok()?;
+            (&rest[..i], exp)
+        }
+        None => (rest, 0),
+    };
+    let (int_part, frac_part) = match mantissa.iter().position(|&c| c == b'.') {
+        Some(i) => (&mantissa[..i], &mantissa[i + 1..]),
+        None => (mantissa, &mantissa[mantissa.len()..]),
+    };
+    if int_part.is_empty() && frac_part.is_empty() {
+        return None;
+    }
+    let ndigits = int_part.len() + frac_part.len();
+    let unscaled = if ndigits <= 38 {
+        let mut v: i128 = 0;
+        for &c in int_part.iter().chain(frac_part) {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + i128::from(c - b'0');
+        }
+        BigInt::from(if negative { -v } else { v })
+    } else {
+        let mut digits = Vec::with_capacity(ndigits);
+        for &c in int_part.iter().chain(frac_part) {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            digits.push(c - b'0');
+        }
+        let sign = if negative { Sign::Minus } else { Sign::Plus };
+        BigInt::from_radix_be(sign, &digits, 10)?
+    };
+    let scale = i32::try_from(frac_part.len()).ok()?.checked_sub(exponent)?;
+    Some(Decimal { unscaled, scale })
+}
+
+fn pow10(n: u32) -> BigInt {
+    BigInt::from(10u8).pow(n)
+}
+
+/// `BigDecimal.setScale(scale)` without rounding: `None` when digits would be
+/// lost (Java throws `ArithmeticException`).
+pub(crate) fn set_scale_exact(d: &Decimal, scale: i32) -> Option<Decimal> {
+    if scale == d.scale {
+        return Some(d.clone());
+    }
+    if scale > d.scale {
+        let f = pow10(u32::try_from(scale - d.scale).ok()?);
+        return Some(Decimal {
+            unscaled: &d.unscaled * f,
+            scale,
+        });
+    }
+    let f = pow10(u32::try_from(d.scale - scale).ok()?);
+    let q = &d.unscaled / &f;
+    if &q * &f != d.unscaled {
+        return None;
+    }
+    Some(Decimal { unscaled: q, scale })
+}
+
+/// `BigDecimal.setScale(scale, RoundingMode.HALF_UP)`.
+pub(crate) fn set_scale_half_up(d: &Decimal, scale: i32) -> Decimal {
+    if scale >= d.scale {
+        return set_scale_exact(d, scale).unwrap_or_else(|| d.clone());
+    }
+    let f = pow10((d.scale - scale) as u32);
+    let q = &d.unscaled / &f; // truncates toward zero
+    let r = &d.unscaled - &q * &f;
+    let twice = r.magnitude() * 2u8;
+    let q = if twice >= *f.magnitude() {
+        if d.unscaled.sign() == Sign::Minus {
+            q - 1
+        } else {
+            q + 1
+        }
+    } else {
+        q
+    };
+    Decimal { unscaled: q, scale }
+}
+
+/// `stripTrailingZeros()` followed by `setScale(0)` when the scale went
+/// negative: Debezium's normalisation for `VariableScaleDecimal`.
+pub(crate) fn strip_fraction_zeros(d: &Decimal) -> Decimal {
+    if d.unscaled.sign() == Sign::NoSign {
+        return Decimal {
+            unscaled: BigInt::from(0),
+            scale: 0,
+        };
+    }
+    let mut unscaled = d.unscaled.clone();
+    let mut scale = d.scale;
+    let ten = BigInt::from(10u8);
+    while scale > 0 {
+        let (q, r) = (&unscaled / &ten, &unscaled % &ten);
+        if r.sign() != Sign::NoSign {
+            break;
+        }
+        unscaled = q;
+        scale -= 1;
+    }
+    if scale < 0 {
+        // stripTrailingZeros never lowers a non-negative scale below zero
+        // after setScale(0); a negative input scale becomes 0.
+        return set_scale_exact(&Decimal { unscaled, scale }, 0).unwrap_or_else(|| d.clone());
+    }
+    Decimal { unscaled, scale }
+}
+
+/// `BigDecimal.doubleValue()` (correctly rounded, like Rust's parser).
+pub(crate) fn to_f64(d: &Decimal) -> f64 {
+    d.to_plain_string().parse::<f64>().unwrap_or(f64::NAN)
+}
+
+/// `PostgresMoney.parse`: strips one leading currency symbol, thousands
+/// separators and parentheses for negatives, then reads a `BigDecimal`.
+pub(crate) fn parse_money(text: &str) -> Option<Decimal> {
+    let first = text.chars().next()?;
+    let negative = first == '(' || first == '-';
+    let mut value: &str = if first == '-' { &text[1..] } else { text };
+    // PGtokenizer.removePara (the '-' case is first wrapped in parentheses,
+    // which this then removes again).
+    if first != '-' {
+        value = value.strip_prefix('(').unwrap_or(value);
+        value = value.strip_suffix(')').unwrap_or(value);
+    }
+    if let Some(c) = value.chars().next() {
+        if !c.is_ascii_digit() && c != '.' {
+            value = &value[c.len_utf8()..];
+        }
+    }
+    let mut cleaned = String::with_capacity(value.len() + 1);
+    if negative {
+        cleaned.push('-');
+    }
+    cleaned.extend(value.chars().filter(|&c| c != ','));
+    parse_big_decimal(cleaned.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        parse_big_decimal(s.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn parses_and_rescales() {
+        assert_eq!(d("-12.340"), Decimal::new(-12340, 3));
+        assert_eq!(d("1E+2"), Decimal::new(1, -2));
+        assert_eq!(
+            set_scale_exact(&d("1.1"), 2).unwrap().to_plain_string(),
+            "1.10"
+        );
+        assert!(set_scale_exact(&d("1.15"), 1).is_none());
+        assert_eq!(set_scale_half_up(&d("1.15"), 1).to_plain_string(), "1.2");
+        assert_eq!(set_scale_half_up(&d("-1.15"), 1).to_plain_string(), "-1.2");
+        assert_eq!(set_scale_half_up(&d("-1.14"), 1).to_plain_string(), "-1.1");
+        assert_eq!(strip_fraction_zeros(&d("10.1000")), Decimal::new(101, 1));
+        assert_eq!(strip_fraction_zeros(&d("100.00")), Decimal::new(100, 0));
+        assert_eq!(strip_fraction_zeros(&d("0.000")), Decimal::new(0, 0));
+        let big = "123456789012345678901234567890123456789012345.5";
+        assert_eq!(d(big).to_plain_string(), big);
+        assert!(parse_big_decimal(b"1.2.3").is_none());
+        assert!(parse_big_decimal(b"").is_none());
+        assert!(parse_big_decimal(b"-").is_none());
+    }
+
+    #[test]
+    fn parses_money_like_debezium() {
+        assert_eq!(
+            parse_money("$1,234.11").unwrap().to_plain_string(),
+            "1234.11"
+        );
+        assert_eq!(
+            parse_money("-$1,234.11").unwrap().to_plain_string(),
+            "-1234.11"
+        );
+        assert_eq!(
+            parse_money("($1,234.11)").unwrap().to_plain_string(),
+            "-1234.11"
+        );
+        assert_eq!(parse_money("€5.00").unwrap().to_plain_string(), "5.00");
+        assert!(parse_money("1.234,56 €").is_none());
+    }
+}
