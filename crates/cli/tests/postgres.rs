@@ -57,8 +57,21 @@ fn setup(pg: &PgServer, extra: Value, worker_extra: &str) -> Env {
         config[k] = v.clone();
     }
     let connector = dir.join("pg.json");
-    std::fs::write(&connector, json!({"name": "pg", "config": config}).to_string()).unwrap();
-    Env { _dir: tmp, dir, output, offsets, worker, connector, slot, db }
+    std::fs::write(
+        &connector,
+        json!({"name": "pg", "config": config}).to_string(),
+    )
+    .unwrap();
+    Env {
+        _dir: tmp,
+        dir,
+        output,
+        offsets,
+        worker,
+        connector,
+        slot,
+        db,
+    }
 }
 
 fn start(env: &Env) -> Child {
@@ -68,7 +81,13 @@ fn start(env: &Env) -> Child {
         .arg(&env.connector)
         .env("RUST_LOG", "info,sluice_postgres=debug")
         .stdout(Stdio::null())
-        .stderr(Stdio::from(std::fs::OpenOptions::new().create(true).append(true).open(env.dir.join("sluice.log")).unwrap()))
+        .stderr(Stdio::from(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(env.dir.join("sluice.log"))
+                .unwrap(),
+        ))
         .spawn()
         .unwrap()
 }
@@ -85,26 +104,43 @@ fn events(env: &Env) -> Vec<Value> {
         .collect()
 }
 
-fn wait_for(env: &Env, what: &str, timeout: Duration, mut f: impl FnMut(&[Value]) -> bool) -> Vec<Value> {
+fn wait_for(
+    env: &Env,
+    what: &str,
+    timeout: Duration,
+    mut f: impl FnMut(&[Value]) -> bool,
+) -> Vec<Value> {
     let start = Instant::now();
     loop {
         let ev = events(env);
         if f(&ev) {
             return ev;
         }
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}; have {} events\n{}", ev.len(), log(env));
+        assert!(
+            start.elapsed() < timeout,
+            "timed out waiting for {what}; have {} events\n{}",
+            ev.len(),
+            log(env)
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
 fn terminate(child: &mut Child) -> std::process::ExitStatus {
-    Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
     let start = Instant::now();
     loop {
         if let Some(s) = child.try_wait().unwrap() {
             return s;
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "sluice did not stop");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "sluice did not stop"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -116,18 +152,34 @@ fn wait_until_streaming(env: &Env, pg: &PgServer, child: &mut Child) {
             panic!("sluice exited early ({status}):\n{}", log(env));
         }
         let active = pg
-            .psql(&env.db, &format!("SELECT active FROM pg_replication_slots WHERE slot_name = '{}'", env.slot))
+            .psql(
+                &env.db,
+                &format!(
+                    "SELECT active FROM pg_replication_slots WHERE slot_name = '{}'",
+                    env.slot
+                ),
+            )
             .unwrap_or_default();
         if active.trim() == "t" {
             return;
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "slot never became active\n{}", log(env));
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "slot never became active\n{}",
+            log(env)
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
 fn data_events(ev: &[Value]) -> Vec<&Value> {
-    ev.iter().filter(|e| e["topic"].as_str().is_some_and(|t| t.starts_with("server1.public."))).collect()
+    ev.iter()
+        .filter(|e| {
+            e["topic"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("server1.public."))
+        })
+        .collect()
 }
 
 #[test]
@@ -148,7 +200,9 @@ fn streams_inserts_updates_deletes_with_debezium_envelopes() {
          DELETE FROM customers WHERE id = 1;",
     )
     .unwrap();
-    let ev = wait_for(&env, "4 events", Duration::from_secs(30), |e| data_events(e).len() >= 4);
+    let ev = wait_for(&env, "4 events", Duration::from_secs(30), |e| {
+        data_events(e).len() >= 4
+    });
     let ev = data_events(&ev);
     assert_eq!(ev.len(), 4, "{ev:#?}");
     let (c, u, d, tomb) = (ev[0], ev[1], ev[2], ev[3]);
@@ -156,7 +210,10 @@ fn streams_inserts_updates_deletes_with_debezium_envelopes() {
     // Key: {schema, payload} with the primary key.
     assert_eq!(c["key"]["payload"], json!({"id": 1}));
     assert_eq!(c["key"]["schema"]["name"], "server1.public.customers.Key");
-    assert_eq!(c["key"]["schema"]["fields"], json!([{"type": "int32", "optional": false, "field": "id"}]));
+    assert_eq!(
+        c["key"]["schema"]["fields"],
+        json!([{"type": "int32", "optional": false, "field": "id"}])
+    );
     let v = &c["value"]["payload"];
     assert_eq!(v["op"], "c");
     assert_eq!(v["before"], Value::Null);
@@ -176,19 +233,52 @@ fn streams_inserts_updates_deletes_with_debezium_envelopes() {
     assert!(src["txId"].as_i64().unwrap() > 0);
     assert!(src["lsn"].as_i64().unwrap() > 0);
     assert!(src["ts_ms"].as_i64().unwrap() > 1_600_000_000_000);
-    assert_eq!(src["ts_us"].as_i64().unwrap() / 1000, src["ts_ms"].as_i64().unwrap());
+    assert_eq!(
+        src["ts_us"].as_i64().unwrap() / 1000,
+        src["ts_ms"].as_i64().unwrap()
+    );
     assert!(v["ts_ms"].as_i64().unwrap() >= src["ts_ms"].as_i64().unwrap());
     let schema = &c["value"]["schema"];
     assert_eq!(schema["name"], "server1.public.customers.Envelope");
     assert_eq!(schema["version"], 2);
-    let field_names: Vec<&str> = schema["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
-    assert_eq!(field_names, ["before", "after", "source", "transaction", "op", "ts_ms", "ts_us", "ts_ns"]);
+    let field_names: Vec<&str> = schema["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        field_names,
+        [
+            "before",
+            "after",
+            "source",
+            "transaction",
+            "op",
+            "ts_ms",
+            "ts_us",
+            "ts_ns"
+        ]
+    );
     let after_fields = &schema["fields"][1];
     assert_eq!(after_fields["name"], "server1.public.customers.Value");
     assert_eq!(after_fields["optional"], true);
-    let score = after_fields["fields"].as_array().unwrap().iter().find(|f| f["field"] == "score").unwrap();
-    assert_eq!(score, &json!({"type": "bytes", "optional": true, "name": "org.apache.kafka.connect.data.Decimal", "version": 1, "parameters": {"scale": "2", "connect.decimal.precision": "5"}, "field": "score"}));
-    let created = after_fields["fields"].as_array().unwrap().iter().find(|f| f["field"] == "created").unwrap();
+    let score = after_fields["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["field"] == "score")
+        .unwrap();
+    assert_eq!(
+        score,
+        &json!({"type": "bytes", "optional": true, "name": "org.apache.kafka.connect.data.Decimal", "version": 1, "parameters": {"scale": "2", "connect.decimal.precision": "5"}, "field": "score"})
+    );
+    let created = after_fields["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["field"] == "created")
+        .unwrap();
     assert_eq!(created["name"], "io.debezium.time.MicroTimestamp");
     // Update (REPLICA IDENTITY DEFAULT): no before.
     assert_eq!(u["value"]["payload"]["op"], "u");
@@ -209,7 +299,11 @@ fn streams_inserts_updates_deletes_with_debezium_envelopes() {
         .unwrap();
     let confirmed: i64 = confirmed.trim().parse().unwrap();
     let last_lsn = d["value"]["payload"]["source"]["lsn"].as_i64().unwrap();
-    assert!(confirmed >= last_lsn, "confirmed_flush_lsn {confirmed} < last delivered change {last_lsn}\n{}", log(&env));
+    assert!(
+        confirmed >= last_lsn,
+        "confirmed_flush_lsn {confirmed} < last delivered change {last_lsn}\n{}",
+        log(&env)
+    );
     let offsets: Value = serde_json::from_slice(&std::fs::read(&env.offsets).unwrap()).unwrap();
     let entry = &offsets["offsets"][0];
     assert_eq!(entry["key"], json!(["pg", {"server": "server1"}]));
@@ -220,27 +314,46 @@ fn streams_inserts_updates_deletes_with_debezium_envelopes() {
 fn kill_9_and_writes_while_down_lose_nothing() {
     let pg = PgServer::start().unwrap();
     let env = setup(&pg, json!({"tombstones.on.delete": "false"}), "");
-    pg.psql(&env.db, "CREATE TABLE t (id int PRIMARY KEY, v text);").unwrap();
+    pg.psql(&env.db, "CREATE TABLE t (id int PRIMARY KEY, v text);")
+        .unwrap();
     let mut child = start(&env);
     wait_until_streaming(&env, &pg, &mut child);
-    pg.psql(&env.db, "INSERT INTO t SELECT g, 'x' FROM generate_series(1, 5000) g;").unwrap();
+    pg.psql(
+        &env.db,
+        "INSERT INTO t SELECT g, 'x' FROM generate_series(1, 5000) g;",
+    )
+    .unwrap();
     for i in 0..50 {
-        pg.psql(&env.db, &format!("INSERT INTO t VALUES ({}, 'y');", 10_000 + i)).unwrap();
+        pg.psql(
+            &env.db,
+            &format!("INSERT INTO t VALUES ({}, 'y');", 10_000 + i),
+        )
+        .unwrap();
     }
-    wait_for(&env, "some events", Duration::from_secs(30), |e| data_events(e).len() >= 100);
+    wait_for(&env, "some events", Duration::from_secs(30), |e| {
+        data_events(e).len() >= 100
+    });
     child.kill().unwrap();
     child.wait().unwrap();
     // Writes while sluice is down.
     pg.psql(&env.db, "INSERT INTO t SELECT g, 'z' FROM generate_series(20001, 21000) g; UPDATE t SET v = 'w' WHERE id <= 10;").unwrap();
     let mut child = start(&env);
-    let expected_ids: std::collections::BTreeSet<i64> = (1..=5000).chain(10_000..10_050).chain(20_001..=21_000).collect();
+    let expected_ids: std::collections::BTreeSet<i64> = (1..=5000)
+        .chain(10_000..10_050)
+        .chain(20_001..=21_000)
+        .collect();
     let ev = wait_for(&env, "every change", Duration::from_secs(60), |e| {
         let ids: std::collections::BTreeSet<i64> = data_events(e)
             .iter()
             .filter(|x| x["value"]["payload"]["op"] == "c")
             .map(|x| x["value"]["payload"]["after"]["id"].as_i64().unwrap())
             .collect();
-        ids.is_superset(&expected_ids) && data_events(e).iter().filter(|x| x["value"]["payload"]["op"] == "u").count() >= 10
+        ids.is_superset(&expected_ids)
+            && data_events(e)
+                .iter()
+                .filter(|x| x["value"]["payload"]["op"] == "u")
+                .count()
+                >= 10
     });
     assert!(terminate(&mut child).success(), "{}", log(&env));
     // Nothing lost; duplicates only of what was not yet committed.
@@ -251,34 +364,49 @@ fn kill_9_and_writes_while_down_lose_nothing() {
         .collect();
     let unique: std::collections::BTreeSet<i64> = creates.iter().copied().collect();
     assert_eq!(unique, expected_ids);
-    eprintln!("{} creates delivered for {} rows ({} duplicates after kill -9)", creates.len(), unique.len(), creates.len() - unique.len());
+    eprintln!(
+        "{} creates delivered for {} rows ({} duplicates after kill -9)",
+        creates.len(),
+        unique.len(),
+        creates.len() - unique.len()
+    );
 }
 
 #[test]
 fn clean_restart_re_emits_nothing_and_resumes_mid_stream() {
     let pg = PgServer::start().unwrap();
     let env = setup(&pg, json!({}), "");
-    pg.psql(&env.db, "CREATE TABLE t (id int PRIMARY KEY);").unwrap();
+    pg.psql(&env.db, "CREATE TABLE t (id int PRIMARY KEY);")
+        .unwrap();
     let mut child = start(&env);
     wait_until_streaming(&env, &pg, &mut child);
-    pg.psql(&env.db, "INSERT INTO t SELECT generate_series(1, 300);").unwrap();
-    wait_for(&env, "300 events", Duration::from_secs(30), |e| data_events(e).len() >= 300);
+    pg.psql(&env.db, "INSERT INTO t SELECT generate_series(1, 300);")
+        .unwrap();
+    wait_for(&env, "300 events", Duration::from_secs(30), |e| {
+        data_events(e).len() >= 300
+    });
     assert!(terminate(&mut child).success());
     pg.psql(&env.db, "INSERT INTO t VALUES (301);").unwrap();
     let mut child = start(&env);
-    let ev = wait_for(&env, "event 301", Duration::from_secs(30), |e| data_events(e).len() >= 301);
+    let ev = wait_for(&env, "event 301", Duration::from_secs(30), |e| {
+        data_events(e).len() >= 301
+    });
     std::thread::sleep(Duration::from_millis(1000));
     assert!(terminate(&mut child).success());
     let ev2 = events(&env);
     assert_eq!(data_events(&ev2).len(), 301, "restart re-emitted events");
-    assert_eq!(data_events(&ev).last().unwrap()["value"]["payload"]["after"]["id"], 301);
+    assert_eq!(
+        data_events(&ev).last().unwrap()["value"]["payload"]["after"]["id"],
+        301
+    );
 }
 
 #[test]
 fn heartbeats_flow_on_an_idle_database_and_the_slot_advances() {
     let pg = PgServer::start().unwrap();
     let env = setup(&pg, json!({"heartbeat.interval.ms": "200"}), "");
-    pg.psql(&env.db, "CREATE TABLE t (id int PRIMARY KEY);").unwrap();
+    pg.psql(&env.db, "CREATE TABLE t (id int PRIMARY KEY);")
+        .unwrap();
     let mut child = start(&env);
     wait_until_streaming(&env, &pg, &mut child);
     let flush = |pg: &PgServer| -> i64 {
@@ -293,19 +421,45 @@ fn heartbeats_flow_on_an_idle_database_and_the_slot_advances() {
     // keepalives, yet must not retain that WAL.
     let other = unique_name("other");
     pg.create_database(&other).unwrap();
-    pg.psql(&other, "CREATE TABLE big AS SELECT g FROM generate_series(1, 50000) g; SELECT pg_switch_wal();").unwrap();
-    let current: i64 = pg.psql(&other, "SELECT (pg_current_wal_lsn() - '0/0')::bigint").unwrap().trim().parse().unwrap();
+    pg.psql(
+        &other,
+        "CREATE TABLE big AS SELECT g FROM generate_series(1, 50000) g; SELECT pg_switch_wal();",
+    )
+    .unwrap();
+    let current: i64 = pg
+        .psql(&other, "SELECT (pg_current_wal_lsn() - '0/0')::bigint")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     let ev = wait_for(&env, "heartbeats", Duration::from_secs(30), |e| {
-        e.iter().filter(|x| x["topic"] == "__debezium-heartbeat.server1").count() >= 3
+        e.iter()
+            .filter(|x| x["topic"] == "__debezium-heartbeat.server1")
+            .count()
+            >= 3
     });
-    let hb = ev.iter().find(|x| x["topic"] == "__debezium-heartbeat.server1").unwrap();
+    let hb = ev
+        .iter()
+        .find(|x| x["topic"] == "__debezium-heartbeat.server1")
+        .unwrap();
     assert_eq!(hb["key"]["payload"], json!({"serverName": "server1"}));
-    assert_eq!(hb["key"]["schema"]["name"], "io.debezium.connector.common.ServerNameKey");
+    assert_eq!(
+        hb["key"]["schema"]["name"],
+        "io.debezium.connector.common.ServerNameKey"
+    );
     assert!(hb["value"]["payload"]["ts_ms"].as_i64().unwrap() > 0);
-    assert_eq!(hb["value"]["schema"]["name"], "io.debezium.connector.common.Heartbeat");
+    assert_eq!(
+        hb["value"]["schema"]["name"],
+        "io.debezium.connector.common.Heartbeat"
+    );
     let start = Instant::now();
     while flush(&pg) < current {
-        assert!(start.elapsed() < Duration::from_secs(30), "slot did not advance past {current} (from {before}, now {})\n{}", flush(&pg), log(&env));
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "slot did not advance past {current} (from {before}, now {})\n{}",
+            flush(&pg),
+            log(&env)
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(terminate(&mut child).success());

@@ -38,7 +38,10 @@ pub fn pg_error(what: &str, e: tokio_postgres::Error) -> ConnectError {
 }
 
 /// Opens a query connection; the connection task runs in the background.
-pub async fn connect(settings: &ConnectSettings, application_name: &str) -> Result<Client, ConnectError> {
+pub async fn connect(
+    settings: &ConnectSettings,
+    application_name: &str,
+) -> Result<Client, ConnectError> {
     let mut config = tokio_postgres::Config::new();
     config
         .host(&settings.host)
@@ -50,11 +53,17 @@ pub async fn connect(settings: &ConnectSettings, application_name: &str) -> Resu
     if let Some(pw) = &settings.password {
         config.password(pw);
     }
-    let what = format!("connecting to {}:{} as {}", settings.host, settings.port, settings.user);
+    let what = format!(
+        "connecting to {}:{} as {}",
+        settings.host, settings.port, settings.user
+    );
     match settings.sslmode {
         SslMode::Disable => {
             config.ssl_mode(tokio_postgres::config::SslMode::Disable);
-            let (client, conn) = config.connect(tokio_postgres::NoTls).await.map_err(|e| pg_error(&what, e))?;
+            let (client, conn) = config
+                .connect(tokio_postgres::NoTls)
+                .await
+                .map_err(|e| pg_error(&what, e))?;
             tokio::spawn(async move {
                 if let Err(e) = conn.await {
                     tracing::debug!("query connection ended: {e}");
@@ -66,7 +75,9 @@ pub async fn connect(settings: &ConnectSettings, application_name: &str) -> Resu
             let mut builder = native_tls::TlsConnector::builder();
             match mode {
                 SslMode::Prefer | SslMode::Require => {
-                    builder.danger_accept_invalid_certs(true).danger_accept_invalid_hostnames(true);
+                    builder
+                        .danger_accept_invalid_certs(true)
+                        .danger_accept_invalid_hostnames(true);
                     config.ssl_mode(if mode == SslMode::Prefer {
                         tokio_postgres::config::SslMode::Prefer
                     } else {
@@ -82,12 +93,20 @@ pub async fn connect(settings: &ConnectSettings, application_name: &str) -> Resu
                 }
             }
             if let Some(path) = &settings.ssl_root_cert {
-                let pem = std::fs::read(path).map_err(|e| ConnectError::io(format!("reading database.sslrootcert {}", path.display()), e))?;
-                let cert = native_tls::Certificate::from_pem(&pem)
-                    .map_err(|e| ConnectError::config(format!("database.sslrootcert {}: {e}", path.display())))?;
+                let pem = std::fs::read(path).map_err(|e| {
+                    ConnectError::io(
+                        format!("reading database.sslrootcert {}", path.display()),
+                        e,
+                    )
+                })?;
+                let cert = native_tls::Certificate::from_pem(&pem).map_err(|e| {
+                    ConnectError::config(format!("database.sslrootcert {}: {e}", path.display()))
+                })?;
                 builder.add_root_certificate(cert);
             }
-            let connector = builder.build().map_err(|e| ConnectError::config(format!("TLS setup failed: {e}")))?;
+            let connector = builder
+                .build()
+                .map_err(|e| ConnectError::config(format!("TLS setup failed: {e}")))?;
             let tls = postgres_native_tls::MakeTlsConnector::new(connector);
             let (client, conn) = config.connect(tls).await.map_err(|e| pg_error(&what, e))?;
             tokio::spawn(async move {
@@ -111,7 +130,10 @@ pub struct ColumnMeta {
 }
 
 /// Column metadata of a table, by column name.
-pub async fn table_columns(client: &Client, relation_oid: u32) -> Result<HashMap<String, ColumnMeta>, ConnectError> {
+pub async fn table_columns(
+    client: &Client,
+    relation_oid: u32,
+) -> Result<HashMap<String, ColumnMeta>, ConnectError> {
     let rows = client
         .query(
             "SELECT a.attname::text, a.attnotnull, pg_catalog.pg_get_expr(d.adbin, d.adrelid), \
@@ -124,7 +146,12 @@ pub async fn table_columns(client: &Client, relation_oid: u32) -> Result<HashMap
             &[&i64::from(relation_oid)],
         )
         .await
-        .map_err(|e| pg_error(&format!("reading the columns of relation {relation_oid}"), e))?;
+        .map_err(|e| {
+            pg_error(
+                &format!("reading the columns of relation {relation_oid}"),
+                e,
+            )
+        })?;
     let mut out = HashMap::new();
     for row in rows {
         let name: String = row.get(0);
@@ -145,49 +172,4 @@ pub async fn table_columns(client: &Client, relation_oid: u32) -> Result<HashMap
 /// Quotes an identifier for SQL.
 pub fn quote_ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
-}
-
-/// Extracts the literal of a simple default expression (`42`,
-/// `'abc'::character varying`, `true`, `'2020-01-01'::date`); `None` for
-/// expressions that are evaluated at insert time (functions, sequences).
-pub fn default_literal(expr: &str) -> Option<String> {
-    let e = expr.trim();
-    if let Some(rest) = e.strip_prefix('\'') {
-        // 'text'::type  — the literal runs to the last quote before ::
-        let end = rest.rfind('\'')?;
-        let lit = &rest[..end];
-        let tail = rest[end + 1..].trim();
-        if !(tail.is_empty() || tail.starts_with("::")) {
-            return None;
-        }
-        return Some(lit.replace("''", "'"));
-    }
-    let e = e.trim_start_matches('(').trim_end_matches(')');
-    let base = e.split("::").next()?.trim();
-    let base = base.trim_start_matches('(').trim_end_matches(')');
-    if base.eq_ignore_ascii_case("true") || base.eq_ignore_ascii_case("false") {
-        return Some(base.to_ascii_lowercase());
-    }
-    if !base.is_empty() && base.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E')) {
-        return Some(base.to_string());
-    }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn default_literals() {
-        assert_eq!(default_literal("42").as_deref(), Some("42"));
-        assert_eq!(default_literal("'abc'::character varying").as_deref(), Some("abc"));
-        assert_eq!(default_literal("'it''s'::text").as_deref(), Some("it's"));
-        assert_eq!(default_literal("(-1)").as_deref(), Some("-1"));
-        assert_eq!(default_literal("'-1.5'::numeric").as_deref(), Some("-1.5"));
-        assert_eq!(default_literal("true").as_deref(), Some("true"));
-        assert_eq!(default_literal("nextval('t_id_seq'::regclass)"), None);
-        assert_eq!(default_literal("now()"), None);
-        assert_eq!(default_literal("CURRENT_TIMESTAMP"), None);
-    }
 }

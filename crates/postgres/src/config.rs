@@ -12,7 +12,12 @@ fn k(name: &str, ty: ConfigType) -> ConfigKey {
 
 fn valid_slot_name(v: &sluice_connect_api::ConfigValue) -> Result<(), String> {
     if let sluice_connect_api::ConfigValue::String(s) = v {
-        if s.is_empty() || s.len() > 63 || !s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        if s.is_empty()
+            || s.len() > 63
+            || !s
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
             return Err("Valid replication slot name must contain only digits, lowercase characters and underscores with length <= 63".into());
         }
     }
@@ -79,7 +84,10 @@ fn valid_topic_prefix(v: &sluice_connect_api::ConfigValue) -> Result<(), String>
         if s.is_empty() {
             return Err("topic.prefix must not be empty".into());
         }
-        if let Some(c) = s.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))) {
+        if let Some(c) = s
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+        {
             return Err(format!("topic.prefix has an invalid character '{c}' (use letters, digits, '.', '_' and '-')"));
         }
     }
@@ -117,7 +125,9 @@ pub const NOT_IMPLEMENTED: &[&str] = &[
 pub fn extra_issues(props: &Props, values: Option<&ConfigValues>) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if let Some(v) = values {
-        if v.get_string("plugin.name").is_some_and(|p| p.eq_ignore_ascii_case("decoderbufs")) {
+        if v.get_string("plugin.name")
+            .is_some_and(|p| p.eq_ignore_ascii_case("decoderbufs"))
+        {
             out.push(("plugin.name".into(), "sluice implements only the pgoutput plugin (built into PostgreSQL 10+); set plugin.name=pgoutput".into()));
         }
         if let Some(mode) = v.get_string("snapshot.mode") {
@@ -134,15 +144,28 @@ pub fn extra_issues(props: &Props, values: Option<&ConfigValues>) -> Vec<(String
             out.push(("message.key.columns".into(), e));
         }
     }
-    for key in ["schema.include.list", "schema.exclude.list", "table.include.list", "table.exclude.list", "column.include.list", "column.exclude.list"] {
+    for key in [
+        "schema.include.list",
+        "schema.exclude.list",
+        "table.include.list",
+        "table.exclude.list",
+        "column.include.list",
+        "column.exclude.list",
+    ] {
         if let Some(list) = props.get(key) {
             if let Err(e) = crate::filters::compile_list(list) {
                 out.push((key.into(), e));
             }
         }
     }
-    for (a, b) in [("schema.include.list", "schema.exclude.list"), ("table.include.list", "table.exclude.list"), ("column.include.list", "column.exclude.list")] {
-        if props.get(a).is_some_and(|s| !s.trim().is_empty()) && props.get(b).is_some_and(|s| !s.trim().is_empty()) {
+    for (a, b) in [
+        ("schema.include.list", "schema.exclude.list"),
+        ("table.include.list", "table.exclude.list"),
+        ("column.include.list", "column.exclude.list"),
+    ] {
+        if props.get(a).is_some_and(|s| !s.trim().is_empty())
+            && props.get(b).is_some_and(|s| !s.trim().is_empty())
+        {
             out.push((b.into(), format!("\"{a}\" is already specified")));
         }
     }

@@ -11,18 +11,26 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value as Json};
 use sluice_connect_api::config::Props;
 use sluice_connect_api::{
-    ConfigDef, ConfigValues, ConnectError, ErrorKind, KeyValidation, Result, SourceConnector, SourceOffset, SourcePartition,
-    SourceRecord, SourceTask, SourceTaskContext, Struct, Value,
+    ConfigDef, ConfigValues, ConnectError, ErrorKind, KeyValidation, Result, SourceConnector,
+    SourceOffset, SourcePartition, SourceRecord, SourceTask, SourceTaskContext, Struct, Value,
 };
 use tokio_postgres::Client;
 
 use crate::catalog::{self, ConnectSettings};
 use crate::config::{self, CLASS};
-use crate::events::{sanitize_topic, transaction_block, ColumnInput, CommonSchemas, SourceFields, SourceInfo, TableSchema};
+use crate::events::{
+    sanitize_topic, transaction_block, ColumnInput, CommonSchemas, SourceFields, SourceInfo,
+    TableSchema,
+};
 use crate::filters::{parse_message_key_columns, Filters, MessageKeyColumns};
 use crate::lsn::Lsn;
-use crate::pgoutput::{pg_time_to_unix_us, ColumnValue, Decoder, Message, OldTuple, Relation, TupleData};
-use crate::replication::{ReplicationClient, ReplicationConfig, ReplicationMessage, ReplicationStream, SnapshotAction, SslMode};
+use crate::pgoutput::{
+    pg_time_to_unix_us, ColumnValue, Decoder, Message, OldTuple, Relation, TupleData,
+};
+use crate::replication::{
+    ReplicationClient, ReplicationConfig, ReplicationMessage, ReplicationStream, SnapshotAction,
+    SslMode,
+};
 use crate::types::{column_mapping, BinaryHandling, TypeRegistry, TypeSettings};
 
 /// The connector (a factory).
@@ -38,7 +46,9 @@ impl Default for PostgresConnector {
 
 impl PostgresConnector {
     pub fn new() -> Self {
-        PostgresConnector { def: config::config_def() }
+        PostgresConnector {
+            def: config::config_def(),
+        }
     }
 }
 
@@ -110,16 +120,26 @@ struct Settings {
 
 fn parse_settings(props: &Props) -> Result<Settings> {
     let def = config::config_def();
-    let v: ConfigValues = def
-        .parse(props)
-        .map_err(|i| ConnectError::config(i.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("; ")))?;
+    let v: ConfigValues = def.parse(props).map_err(|i| {
+        ConnectError::config(
+            i.iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })?;
     if let Some((key, message)) = config::extra_issues(props, Some(&v)).into_iter().next() {
         return Err(ConnectError::config(format!("{key}: {message}")));
     }
     let s = |k: &str| v.get_string(k).unwrap_or_default().to_string();
     let list = |k: &str| v.get_list(k).join(",");
     let invalid = |k: &str, e: String| ConnectError::config(format!("{k}: {e}"));
-    let sslmode: SslMode = s("database.sslmode").parse().map_err(|e: crate::replication::ReplicationError| invalid("database.sslmode", e.to_string()))?;
+    let sslmode: SslMode =
+        s("database.sslmode")
+            .parse()
+            .map_err(|e: crate::replication::ReplicationError| {
+                invalid("database.sslmode", e.to_string())
+            })?;
     let filters = Filters::new(
         &list("schema.include.list"),
         &list("schema.exclude.list"),
@@ -130,16 +150,32 @@ fn parse_settings(props: &Props) -> Result<Settings> {
     )
     .map_err(|e| invalid("table.include.list", e))?;
     let key_columns = match v.get_string("message.key.columns") {
-        Some(spec) => parse_message_key_columns(spec).map_err(|e| invalid("message.key.columns", e))?,
+        Some(spec) => {
+            parse_message_key_columns(spec).map_err(|e| invalid("message.key.columns", e))?
+        }
         None => MessageKeyColumns::default(),
     };
-    let skipped: Vec<String> = v.get_list("skipped.operations").iter().map(|o| o.to_ascii_lowercase()).collect();
+    let skipped: Vec<String> = v
+        .get_list("skipped.operations")
+        .iter()
+        .map(|o| o.to_ascii_lowercase())
+        .collect();
     let types = TypeSettings {
-        decimal: s("decimal.handling.mode").parse().map_err(|e| invalid("decimal.handling.mode", format!("{e}")))?,
-        time_precision: s("time.precision.mode").parse().map_err(|e| invalid("time.precision.mode", format!("{e}")))?,
-        binary: s("binary.handling.mode").parse().map_err(|e| invalid("binary.handling.mode", format!("{e}")))?,
-        interval: s("interval.handling.mode").parse().map_err(|e| invalid("interval.handling.mode", format!("{e}")))?,
-        hstore: s("hstore.handling.mode").parse().map_err(|e| invalid("hstore.handling.mode", format!("{e}")))?,
+        decimal: s("decimal.handling.mode")
+            .parse()
+            .map_err(|e| invalid("decimal.handling.mode", format!("{e}")))?,
+        time_precision: s("time.precision.mode")
+            .parse()
+            .map_err(|e| invalid("time.precision.mode", format!("{e}")))?,
+        binary: s("binary.handling.mode")
+            .parse()
+            .map_err(|e| invalid("binary.handling.mode", format!("{e}")))?,
+        interval: s("interval.handling.mode")
+            .parse()
+            .map_err(|e| invalid("interval.handling.mode", format!("{e}")))?,
+        hstore: s("hstore.handling.mode")
+            .parse()
+            .map_err(|e| invalid("hstore.handling.mode", format!("{e}")))?,
         money_fraction_digits: v.get_int("money.fraction.digits"),
         unavailable_value_placeholder: s("unavailable.value.placeholder").into_bytes(),
         include_unknown_datatypes: v.get_bool("include.unknown.datatypes"),
@@ -152,12 +188,17 @@ fn parse_settings(props: &Props) -> Result<Settings> {
             host: s("database.hostname"),
             port: v.get_int("database.port") as u16,
             user: s("database.user"),
-            password: v.get_password("database.password").map(|p| p.expose().to_string()),
+            password: v
+                .get_password("database.password")
+                .map(|p| p.expose().to_string()),
             dbname: s("database.dbname"),
             sslmode,
             ssl_root_cert: v.get_string("database.sslrootcert").map(Into::into),
         },
-        heartbeat_topic: Arc::from(format!("{}{delimiter}{prefix}", s("topic.heartbeat.prefix"))),
+        heartbeat_topic: Arc::from(format!(
+            "{}{delimiter}{prefix}",
+            s("topic.heartbeat.prefix")
+        )),
         transaction_topic: Arc::from(format!("{prefix}{delimiter}{}", s("topic.transaction"))),
         message_topic: Arc::from(format!("{prefix}{delimiter}message")),
         topic_prefix: prefix,
@@ -175,14 +216,29 @@ fn parse_settings(props: &Props) -> Result<Settings> {
         skip_t: skipped.iter().any(|o| o == "t"),
         types,
         heartbeat_interval: (heartbeat_ms > 0).then(|| Duration::from_millis(heartbeat_ms as u64)),
-        heartbeat_query: v.get_string("heartbeat.action.query").filter(|q| !q.trim().is_empty()).map(String::from),
+        heartbeat_query: v
+            .get_string("heartbeat.action.query")
+            .filter(|q| !q.trim().is_empty())
+            .map(String::from),
         tx_metadata: v.get_bool("provide.transaction.metadata"),
-        max_batch: props.get("max.batch.size").and_then(|s| s.trim().parse().ok()).unwrap_or(2048usize).max(1),
-        poll_interval: Duration::from_millis(props.get("poll.interval.ms").and_then(|s| s.trim().parse().ok()).unwrap_or(500u64).max(1)),
+        max_batch: props
+            .get("max.batch.size")
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(2048usize)
+            .max(1),
+        poll_interval: Duration::from_millis(
+            props
+                .get("poll.interval.ms")
+                .and_then(|s| s.trim().parse().ok())
+                .unwrap_or(500u64)
+                .max(1),
+        ),
         status_interval: Duration::from_millis(v.get_int("status.update.interval.ms").max(0) as u64),
         flush_lsn: v.get_bool("flush.lsn.source"),
-        message_include: crate::filters::compile_list(&list("message.prefix.include.list")).map_err(|e| invalid("message.prefix.include.list", e))?,
-        message_exclude: crate::filters::compile_list(&list("message.prefix.exclude.list")).map_err(|e| invalid("message.prefix.exclude.list", e))?,
+        message_include: crate::filters::compile_list(&list("message.prefix.include.list"))
+            .map_err(|e| invalid("message.prefix.include.list", e))?,
+        message_exclude: crate::filters::compile_list(&list("message.prefix.exclude.list"))
+            .map_err(|e| invalid("message.prefix.exclude.list", e))?,
     })
 }
 
@@ -217,9 +273,9 @@ impl TxState {
             self.last_lsn = lsn;
             self.events_at_lsn = 1;
         }
-        let delivered = self
-            .skipping
-            .is_some_and(|r| lsn < r.lsn || (lsn == r.lsn && self.events_at_lsn <= r.events_at_lsn));
+        let delivered = self.skipping.is_some_and(|r| {
+            lsn < r.lsn || (lsn == r.lsn && self.events_at_lsn <= r.events_at_lsn)
+        });
         (self.events_at_lsn, delivered)
     }
 
@@ -229,7 +285,11 @@ impl TxState {
 
     fn count_table(&mut self, data_collection: &Arc<str>) -> i64 {
         self.total_order += 1;
-        match self.per_table.iter_mut().find(|(t, _)| t == data_collection) {
+        match self
+            .per_table
+            .iter_mut()
+            .find(|(t, _)| t == data_collection)
+        {
             Some((_, n)) => {
                 *n += 1;
                 *n
@@ -291,7 +351,10 @@ fn offset_u64(o: &SourceOffset, key: &str) -> Option<u64> {
 
 async fn ensure_publication(client: &Client, s: &Settings) -> Result<()> {
     let exists = client
-        .query_opt("SELECT puballtables FROM pg_catalog.pg_publication WHERE pubname = $1", &[&s.publication])
+        .query_opt(
+            "SELECT puballtables FROM pg_catalog.pg_publication WHERE pubname = $1",
+            &[&s.publication],
+        )
         .await
         .map_err(|e| catalog::pg_error("looking up the publication", e))?;
     let name = catalog::quote_ident(&s.publication);
@@ -339,13 +402,23 @@ async fn ensure_publication(client: &Client, s: &Settings) -> Result<()> {
     };
     if let Some(sql) = sql {
         tracing::info!(publication = %s.publication, "{sql}");
-        client.batch_execute(&sql).await.map_err(|e| catalog::pg_error(&format!("{sql} failed"), e))?;
+        client
+            .batch_execute(&sql)
+            .await
+            .map_err(|e| catalog::pg_error(&format!("{sql} failed"), e))?;
     }
     Ok(())
 }
 
 impl Running {
-    fn offset(&self, lsn: u64, events_at_lsn: u64, xid: Option<u32>, ts_us: i64, message_type: &str) -> SourceOffset {
+    fn offset(
+        &self,
+        lsn: u64,
+        events_at_lsn: u64,
+        xid: Option<u32>,
+        ts_us: i64,
+        message_type: &str,
+    ) -> SourceOffset {
         let mut o = Map::new();
         o.insert("lsn_proc".into(), json!(lsn));
         if let Some(c) = self.last_commit_end {
@@ -373,12 +446,16 @@ impl Running {
         if let Some(t) = self.tables.get(&oid) {
             return Ok(t.clone());
         }
-        let rel = self
-            .relations
-            .get(&oid)
-            .cloned()
-            .ok_or_else(|| ConnectError::protocol(format!("change for relation {oid} arrived before its Relation message")))?;
-        let built = if self.settings.filters.includes_table(&rel.namespace, &rel.name) {
+        let rel = self.relations.get(&oid).cloned().ok_or_else(|| {
+            ConnectError::protocol(format!(
+                "change for relation {oid} arrived before its Relation message"
+            ))
+        })?;
+        let built = if self
+            .settings
+            .filters
+            .includes_table(&rel.namespace, &rel.name)
+        {
             Some(Arc::new(self.build_table(&rel).await?))
         } else {
             None
@@ -390,15 +467,25 @@ impl Running {
     async fn build_table(&mut self, rel: &Relation) -> Result<TableSchema> {
         let meta = catalog::table_columns(&self.query, rel.oid).await?;
         // A type the registry does not know (created after start): reload.
-        if rel.columns.iter().any(|c| self.registry.get(c.type_oid).is_none()) {
+        if rel
+            .columns
+            .iter()
+            .any(|c| self.registry.get(c.type_oid).is_none())
+        {
             let rows = self
                 .query
                 .query(TypeRegistry::CATALOG_QUERY, &[])
                 .await
                 .map_err(|e| catalog::pg_error("reading the type catalog", e))?;
-            self.registry.add_catalog_rows(&rows).map_err(|e| ConnectError::protocol(e.to_string()))?;
+            self.registry
+                .add_catalog_rows(&rows)
+                .map_err(|e| ConnectError::protocol(e.to_string()))?;
         }
-        let custom_key = self.settings.key_columns.for_table(&rel.namespace, &rel.name).map(|c| c.to_vec());
+        let custom_key = self
+            .settings
+            .key_columns
+            .for_table(&rel.namespace, &rel.name)
+            .map(|c| c.to_vec());
         let mut inputs = Vec::with_capacity(rel.columns.len());
         for c in &rel.columns {
             let m = meta.get(&c.name).cloned().unwrap_or_default();
@@ -406,16 +493,28 @@ impl Running {
                 Some(cols) => cols.iter().position(|k| k == &c.name),
                 None => m.pk_position,
             };
-            let included = key_position.is_some() || self.settings.filters.includes_column(&rel.namespace, &rel.name, &c.name);
+            let included = key_position.is_some()
+                || self
+                    .settings
+                    .filters
+                    .includes_column(&rel.namespace, &rel.name, &c.name);
             let mapping = if included {
-                match column_mapping(&self.registry, c.type_oid, c.type_modifier, !m.not_null && key_position.is_none(), &self.settings.types) {
-                    Ok(mut mapping) => {
-                        let default = m.default_expr.as_deref().and_then(catalog::default_literal).and_then(|lit| mapping.convert_text(lit.as_bytes()).ok());
-                        if default.is_some() || m.comment.is_some() {
+                match column_mapping(
+                    &self.registry,
+                    c.type_oid,
+                    c.type_modifier,
+                    !m.not_null && key_position.is_none(),
+                    &self.settings.types,
+                ) {
+                    Ok(mapping) => {
+                        // Debezium's default-value rules (literals, and
+                        // placeholders for nextval()/now()-like defaults).
+                        let mut mapping = match m.default_expr.as_deref() {
+                            Some(expr) => mapping.with_default_expression(expr),
+                            None => mapping,
+                        };
+                        if m.comment.is_some() {
                             let mut schema = (*mapping.schema).clone();
-                            if let Some(d) = default.filter(|d| !d.is_null()) {
-                                schema.default = Some(d);
-                            }
                             schema.doc = m.comment.clone();
                             mapping.schema = Arc::new(schema);
                         }
@@ -429,23 +528,46 @@ impl Running {
             } else {
                 None
             };
-            inputs.push(ColumnInput { name: c.name.clone(), mapping, key_position });
+            inputs.push(ColumnInput {
+                name: c.name.clone(),
+                mapping,
+                key_position,
+            });
         }
         let d = &self.settings.delimiter;
-        let topic = sanitize_topic(&format!("{}{d}{}{d}{}", self.settings.topic_prefix, rel.namespace, rel.name));
-        Ok(TableSchema::build(&topic, &rel.namespace, &rel.name, inputs, &self.common))
+        let topic = sanitize_topic(&format!(
+            "{}{d}{}{d}{}",
+            self.settings.topic_prefix, rel.namespace, rel.name
+        ));
+        Ok(TableSchema::build(
+            &topic,
+            &rel.namespace,
+            &rel.name,
+            inputs,
+            &self.common,
+        ))
     }
 
     /// Value struct (and key) of a tuple. `old` tuples may lack columns.
     fn row(&self, table: &TableSchema, tuple: &TupleData) -> Result<(Struct, Option<Struct>)> {
         let mut values = vec![Value::Null; table.value_schema.fields.len()];
-        let mut key = table.key_schema.as_ref().map(|k| vec![Value::Null; k.fields.len()]);
+        let mut key = table
+            .key_schema
+            .as_ref()
+            .map(|k| vec![Value::Null; k.fields.len()]);
         for (i, plan) in table.columns.iter().enumerate() {
-            let Some(mapping) = &plan.mapping else { continue };
+            let Some(mapping) = &plan.mapping else {
+                continue;
+            };
             let v = match tuple.columns.get(i) {
-                Some(ColumnValue::Text(b)) | Some(ColumnValue::Binary(b)) => mapping.convert_text(b).map_err(|e| {
-                    ConnectError::data(format!("{}.{} column {}: {e}", table.schema_name, table.table_name, plan.name))
-                })?,
+                Some(ColumnValue::Text(b)) | Some(ColumnValue::Binary(b)) => {
+                    mapping.convert_text(b).map_err(|e| {
+                        ConnectError::data(format!(
+                            "{}.{} column {}: {e}",
+                            table.schema_name, table.table_name, plan.name
+                        ))
+                    })?
+                }
                 Some(ColumnValue::Unchanged) => mapping.unavailable_value(),
                 Some(ColumnValue::Null) | None => mapping.null_value(),
             };
@@ -503,10 +625,25 @@ impl Running {
         .map(|(id, total, order)| transaction_block(&self.common, &id, total, order));
         let envelope = table.envelope(op, before, after, source, transaction, now_us());
         let tx = self.tx.as_ref();
-        let offset = self.offset(lsn, at, tx.map(|t| t.xid), tx.map_or_else(now_us, |t| t.ts_us), message_type);
-        SourceRecord::new(Some(self.partition.clone()), Some(offset), table.topic.clone(), Some(table.envelope_schema.clone()), Value::Struct(envelope))
-            .with_key(table.key_schema.clone(), key.map_or(Value::Null, Value::Struct))
-            .with_timestamp(now_us() / 1000)
+        let offset = self.offset(
+            lsn,
+            at,
+            tx.map(|t| t.xid),
+            tx.map_or_else(now_us, |t| t.ts_us),
+            message_type,
+        );
+        SourceRecord::new(
+            Some(self.partition.clone()),
+            Some(offset),
+            table.topic.clone(),
+            Some(table.envelope_schema.clone()),
+            Value::Struct(envelope),
+        )
+        .with_key(
+            table.key_schema.clone(),
+            key.map_or(Value::Null, Value::Struct),
+        )
+        .with_timestamp(now_us() / 1000)
     }
 
     fn tombstone(&self, of: &SourceRecord) -> SourceRecord {
@@ -517,11 +654,23 @@ impl Running {
     }
 
     /// Handles one XLogData payload.
-    async fn handle(&mut self, wal_start: Lsn, data: bytes::Bytes, out: &mut Vec<SourceRecord>) -> Result<()> {
+    async fn handle(
+        &mut self,
+        wal_start: Lsn,
+        data: bytes::Bytes,
+        out: &mut Vec<SourceRecord>,
+    ) -> Result<()> {
         let lsn = wal_start.0;
-        let message = self.decoder.decode(data).map_err(|e| ConnectError::protocol(format!("pgoutput message at {wal_start}: {e}")))?;
+        let message = self
+            .decoder
+            .decode(data)
+            .map_err(|e| ConnectError::protocol(format!("pgoutput message at {wal_start}: {e}")))?;
         match message {
-            Message::Begin { commit_time_us, xid, .. } => {
+            Message::Begin {
+                commit_time_us,
+                xid,
+                ..
+            } => {
                 let skipping = self.resume.filter(|r| r.xid == xid);
                 self.tx = Some(TxState {
                     xid,
@@ -541,7 +690,12 @@ impl Running {
                 // Flushing the end of the commit record makes the server skip
                 // this transaction after a restart.
                 let lsn = end_lsn.0;
-                if self.settings.tx_metadata && self.tx.as_ref().is_some_and(|t| t.skipping.is_none() || t.total_order > 0) {
+                if self.settings.tx_metadata
+                    && self
+                        .tx
+                        .as_ref()
+                        .is_some_and(|t| t.skipping.is_none() || t.total_order > 0)
+                {
                     let rec = self.tx_record("END", lsn);
                     self.push(out, rec);
                 }
@@ -564,21 +718,32 @@ impl Running {
             }
             Message::Type { .. } | Message::Origin { .. } => {}
             Message::Insert { relation, new, .. } => {
-                let Some((at, delivered)) = self.tx.as_mut().map(|t| t.advance(lsn)) else { return Ok(()) };
+                let Some((at, delivered)) = self.tx.as_mut().map(|t| t.advance(lsn)) else {
+                    return Ok(());
+                };
                 if delivered || self.settings.skip_c {
                     return Ok(());
                 }
-                let Some(table) = self.table(relation).await? else { return Ok(()) };
+                let Some(table) = self.table(relation).await? else {
+                    return Ok(());
+                };
                 let (after, key) = self.row(&table, &new)?;
-                let rec = self.change_record(&table, "c", None, Some(after), key, lsn, at, "INSERT");
+                let rec =
+                    self.change_record(&table, "c", None, Some(after), key, lsn, at, "INSERT");
                 self.push(out, rec);
             }
-            Message::Update { relation, old, new, .. } => {
-                let Some((at, delivered)) = self.tx.as_mut().map(|t| t.advance(lsn)) else { return Ok(()) };
+            Message::Update {
+                relation, old, new, ..
+            } => {
+                let Some((at, delivered)) = self.tx.as_mut().map(|t| t.advance(lsn)) else {
+                    return Ok(());
+                };
                 if delivered || self.settings.skip_u {
                     return Ok(());
                 }
-                let Some(table) = self.table(relation).await? else { return Ok(()) };
+                let Some(table) = self.table(relation).await? else {
+                    return Ok(());
+                };
                 let (after, key) = self.row(&table, &new)?;
                 let before = match &old {
                     Some(OldTuple::Full(t)) => Some(self.row(&table, t)?),
@@ -590,31 +755,55 @@ impl Running {
                     // The primary key changed: Debezium emits a delete of the
                     // old key (plus tombstone) and a create of the new one.
                     let (before_value, _) = before.expect("checked");
-                    let del = self.change_record(&table, "d", Some(before_value), None, old_key, lsn, at, "UPDATE");
+                    let del = self.change_record(
+                        &table,
+                        "d",
+                        Some(before_value),
+                        None,
+                        old_key,
+                        lsn,
+                        at,
+                        "UPDATE",
+                    );
                     let tomb = self.settings.tombstones.then(|| self.tombstone(&del));
                     self.push(out, del);
                     if let Some(t) = tomb {
                         self.push(out, t);
                     }
-                    let create = self.change_record(&table, "c", None, Some(after), key, lsn, at, "UPDATE");
+                    let create =
+                        self.change_record(&table, "c", None, Some(after), key, lsn, at, "UPDATE");
                     self.push(out, create);
                 } else {
                     let before = match old {
                         Some(OldTuple::Full(_)) => before.map(|(b, _)| b),
                         _ => None,
                     };
-                    let rec = self.change_record(&table, "u", before, Some(after), key, lsn, at, "UPDATE");
+                    let rec = self.change_record(
+                        &table,
+                        "u",
+                        before,
+                        Some(after),
+                        key,
+                        lsn,
+                        at,
+                        "UPDATE",
+                    );
                     self.push(out, rec);
                 }
             }
             Message::Delete { relation, old, .. } => {
-                let Some((at, delivered)) = self.tx.as_mut().map(|t| t.advance(lsn)) else { return Ok(()) };
+                let Some((at, delivered)) = self.tx.as_mut().map(|t| t.advance(lsn)) else {
+                    return Ok(());
+                };
                 if delivered || self.settings.skip_d {
                     return Ok(());
                 }
-                let Some(table) = self.table(relation).await? else { return Ok(()) };
+                let Some(table) = self.table(relation).await? else {
+                    return Ok(());
+                };
                 let (before, key) = self.row(&table, old.tuple())?;
-                let rec = self.change_record(&table, "d", Some(before), None, key, lsn, at, "DELETE");
+                let rec =
+                    self.change_record(&table, "d", Some(before), None, key, lsn, at, "DELETE");
                 let tomb = self.settings.tombstones.then(|| self.tombstone(&rec));
                 self.push(out, rec);
                 if let Some(t) = tomb {
@@ -622,20 +811,30 @@ impl Running {
                 }
             }
             Message::Truncate { relations, .. } => {
-                let Some((at, delivered)) = self.tx.as_mut().map(|t| t.advance(lsn)) else { return Ok(()) };
+                let Some((at, delivered)) = self.tx.as_mut().map(|t| t.advance(lsn)) else {
+                    return Ok(());
+                };
                 if delivered || self.settings.skip_t {
                     return Ok(());
                 }
                 for oid in relations {
-                    let Some(table) = self.table(oid).await? else { continue };
-                    let rec = self.change_record(&table, "t", None, None, None, lsn, at, "TRUNCATE");
+                    let Some(table) = self.table(oid).await? else {
+                        continue;
+                    };
+                    let rec =
+                        self.change_record(&table, "t", None, None, None, lsn, at, "TRUNCATE");
                     let mut rec = rec;
                     rec.key_schema = None;
                     rec.key = Value::Null;
                     self.push(out, rec);
                 }
             }
-            Message::Message { transactional, prefix, content, .. } => {
+            Message::Message {
+                transactional,
+                prefix,
+                content,
+                ..
+            } => {
                 let position = match self.tx.as_mut() {
                     Some(t) if transactional => Some(t.advance(lsn)),
                     _ => None,
@@ -643,13 +842,30 @@ impl Running {
                 if position.is_some_and(|(_, delivered)| delivered) {
                     return Ok(());
                 }
-                if !self.settings.message_include.is_empty() && !self.settings.message_include.iter().any(|r| r.is_match(&prefix)) {
+                if !self.settings.message_include.is_empty()
+                    && !self
+                        .settings
+                        .message_include
+                        .iter()
+                        .any(|r| r.is_match(&prefix))
+                {
                     return Ok(());
                 }
-                if self.settings.message_exclude.iter().any(|r| r.is_match(&prefix)) {
+                if self
+                    .settings
+                    .message_exclude
+                    .iter()
+                    .any(|r| r.is_match(&prefix))
+                {
                     return Ok(());
                 }
-                let rec = self.message_record(lsn, position.map_or(0, |(at, _)| at), transactional, &prefix, &content);
+                let rec = self.message_record(
+                    lsn,
+                    position.map_or(0, |(at, _)| at),
+                    transactional,
+                    &prefix,
+                    &content,
+                );
                 self.push(out, rec);
                 if !transactional {
                     self.processed = self.processed.max(wal_start);
@@ -665,12 +881,21 @@ impl Running {
         Ok(())
     }
 
-    fn message_record(&mut self, lsn: u64, at: u64, transactional: bool, prefix: &str, content: &[u8]) -> SourceRecord {
+    fn message_record(
+        &mut self,
+        lsn: u64,
+        at: u64,
+        transactional: bool,
+        prefix: &str,
+        content: &[u8],
+    ) -> SourceRecord {
         let content = match self.settings.types.binary {
             BinaryHandling::Bytes => Value::Bytes(content.to_vec()),
             BinaryHandling::Base64 => Value::String(base64_std(content)),
             BinaryHandling::Base64UrlSafe => Value::String(base64_url(content)),
-            BinaryHandling::Hex => Value::String(content.iter().map(|b| format!("{b:02x}")).collect()),
+            BinaryHandling::Hex => {
+                Value::String(content.iter().map(|b| format!("{b:02x}")).collect())
+            }
         };
         let tx = self.tx.as_ref().filter(|_| transactional);
         let source = self.source.build(
@@ -684,16 +909,40 @@ impl Running {
                 tx_id: tx.map(|t| i64::from(t.xid)),
             },
         );
-        let block = Struct::from_values(self.common.message_block.clone(), vec![Value::String(prefix.into()), content]);
+        let block = Struct::from_values(
+            self.common.message_block.clone(),
+            vec![Value::String(prefix.into()), content],
+        );
         let value = Struct::from_values(
             self.common.message_value.clone(),
-            vec![Value::String("m".into()), Value::Int64(now_us() / 1000), Value::Struct(source), Value::Null, Value::Struct(block)],
+            vec![
+                Value::String("m".into()),
+                Value::Int64(now_us() / 1000),
+                Value::Struct(source),
+                Value::Null,
+                Value::Struct(block),
+            ],
         );
-        let key = Struct::from_values(self.common.message_key.clone(), vec![Value::String(prefix.into())]);
-        let offset = self.offset(lsn, at, tx.map(|t| t.xid), tx.map_or_else(now_us, |t| t.ts_us), "MESSAGE");
-        SourceRecord::new(Some(self.partition.clone()), Some(offset), self.settings.message_topic.clone(), Some(self.common.message_value.clone()), Value::Struct(value))
-            .with_key(Some(self.common.message_key.clone()), Value::Struct(key))
-            .with_timestamp(now_us() / 1000)
+        let key = Struct::from_values(
+            self.common.message_key.clone(),
+            vec![Value::String(prefix.into())],
+        );
+        let offset = self.offset(
+            lsn,
+            at,
+            tx.map(|t| t.xid),
+            tx.map_or_else(now_us, |t| t.ts_us),
+            "MESSAGE",
+        );
+        SourceRecord::new(
+            Some(self.partition.clone()),
+            Some(offset),
+            self.settings.message_topic.clone(),
+            Some(self.common.message_value.clone()),
+            Value::Struct(value),
+        )
+        .with_key(Some(self.common.message_key.clone()), Value::Struct(key))
+        .with_timestamp(now_us() / 1000)
     }
 
     fn tx_record(&mut self, status: &str, lsn: u64) -> SourceRecord {
@@ -704,7 +953,12 @@ impl Running {
             let items: Vec<Value> = tx
                 .per_table
                 .iter()
-                .map(|(t, n)| Value::Struct(Struct::from_values(self.common.tx_collection.clone(), vec![Value::String(t.to_string()), Value::Int64(*n)])))
+                .map(|(t, n)| {
+                    Value::Struct(Struct::from_values(
+                        self.common.tx_collection.clone(),
+                        vec![Value::String(t.to_string()), Value::Int64(*n)],
+                    ))
+                })
                 .collect();
             (Value::Int64(tx.total_order), Value::Array(items))
         } else {
@@ -712,15 +966,32 @@ impl Running {
         };
         let value = Struct::from_values(
             self.common.tx_value.clone(),
-            vec![Value::String(status.into()), Value::String(id.clone()), event_count, collections, Value::Int64(ts_ms)],
+            vec![
+                Value::String(status.into()),
+                Value::String(id.clone()),
+                event_count,
+                collections,
+                Value::Int64(ts_ms),
+            ],
         );
         let key = Struct::from_values(self.common.tx_key.clone(), vec![Value::String(id)]);
         let (xid, ts_us) = (tx.xid, tx.ts_us);
-        let at = if status == "END" { 0 } else { 0 };
-        let offset = self.offset(lsn, at, Some(xid), ts_us, if status == "END" { "COMMIT" } else { "BEGIN" });
-        SourceRecord::new(Some(self.partition.clone()), Some(offset), self.settings.transaction_topic.clone(), Some(self.common.tx_value.clone()), Value::Struct(value))
-            .with_key(Some(self.common.tx_key.clone()), Value::Struct(key))
-            .with_timestamp(now_us() / 1000)
+        let offset = self.offset(
+            lsn,
+            0,
+            Some(xid),
+            ts_us,
+            if status == "END" { "COMMIT" } else { "BEGIN" },
+        );
+        SourceRecord::new(
+            Some(self.partition.clone()),
+            Some(offset),
+            self.settings.transaction_topic.clone(),
+            Some(self.common.tx_value.clone()),
+            Value::Struct(value),
+        )
+        .with_key(Some(self.common.tx_key.clone()), Value::Struct(key))
+        .with_timestamp(now_us() / 1000)
     }
 
     fn heartbeat_record(&mut self) -> SourceRecord {
@@ -733,15 +1004,31 @@ impl Running {
             o.insert("txId".into(), json!(x));
         }
         o.insert("ts_usec".into(), json!(now_us()));
-        let key = Struct::from_values(self.common.heartbeat_key.clone(), vec![Value::String(self.settings.topic_prefix.clone())]);
-        let value = Struct::from_values(self.common.heartbeat_value.clone(), vec![Value::Int64(now_us() / 1000)]);
-        SourceRecord::new(Some(self.partition.clone()), Some(o), self.settings.heartbeat_topic.clone(), Some(self.common.heartbeat_value.clone()), Value::Struct(value))
-            .with_key(Some(self.common.heartbeat_key.clone()), Value::Struct(key))
-            .with_timestamp(now_us() / 1000)
+        let key = Struct::from_values(
+            self.common.heartbeat_key.clone(),
+            vec![Value::String(self.settings.topic_prefix.clone())],
+        );
+        let value = Struct::from_values(
+            self.common.heartbeat_value.clone(),
+            vec![Value::Int64(now_us() / 1000)],
+        );
+        SourceRecord::new(
+            Some(self.partition.clone()),
+            Some(o),
+            self.settings.heartbeat_topic.clone(),
+            Some(self.common.heartbeat_value.clone()),
+            Value::Struct(value),
+        )
+        .with_key(Some(self.common.heartbeat_key.clone()), Value::Struct(key))
+        .with_timestamp(now_us() / 1000)
     }
 
     async fn send_status(&mut self, reply_requested: bool) -> Result<()> {
-        let flushed = if self.settings.flush_lsn { self.flushed } else { Lsn(0) };
+        let flushed = if self.settings.flush_lsn {
+            self.flushed
+        } else {
+            Lsn(0)
+        };
         tracing::debug!(write = %self.last_received, flush = %flushed, "standby status update");
         self.stream
             .send_status_update(self.last_received, flushed, flushed, reply_requested)
@@ -779,7 +1066,9 @@ impl SourceTask for PostgresTask {
             .map_err(|e| catalog::pg_error("reading the server version", e))?
             .get(0);
         if version < 100000 {
-            return Err(ConnectError::unsupported(format!("PostgreSQL {version} is too old: pgoutput needs PostgreSQL 10 or later")));
+            return Err(ConnectError::unsupported(format!(
+                "PostgreSQL {version} is too old: pgoutput needs PostgreSQL 10 or later"
+            )));
         }
         let wal_level: String = query
             .query_one("SHOW wal_level", &[])
@@ -794,10 +1083,20 @@ impl SourceTask for PostgresTask {
         ensure_publication(&query, &settings).await?;
 
         let mut registry = TypeRegistry::builtin();
-        let rows = query.query(TypeRegistry::CATALOG_QUERY, &[]).await.map_err(|e| catalog::pg_error("reading the type catalog", e))?;
-        registry.add_catalog_rows(&rows).map_err(|e| ConnectError::protocol(e.to_string()))?;
+        let rows = query
+            .query(TypeRegistry::CATALOG_QUERY, &[])
+            .await
+            .map_err(|e| catalog::pg_error("reading the type catalog", e))?;
+        registry
+            .add_catalog_rows(&rows)
+            .map_err(|e| ConnectError::protocol(e.to_string()))?;
 
-        let partition: SourcePartition = Arc::new(json!({"server": settings.topic_prefix}).as_object().cloned().unwrap_or_default());
+        let partition: SourcePartition = Arc::new(
+            json!({"server": settings.topic_prefix})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        );
         let stored = context.offsets.offset(&partition);
 
         let repl_config = ReplicationConfig {
@@ -811,7 +1110,9 @@ impl SourceTask for PostgresTask {
             application_name: format!("sluice-{}", settings.slot),
             connect_timeout: Duration::from_secs(30),
         };
-        let mut repl = ReplicationClient::connect(&repl_config).await.map_err(ConnectError::from)?;
+        let mut repl = ReplicationClient::connect(&repl_config)
+            .await
+            .map_err(ConnectError::from)?;
         let slot = query
             .query_opt(
                 "SELECT plugin::text, database::text, confirmed_flush_lsn::text FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
@@ -823,17 +1124,26 @@ impl SourceTask for PostgresTask {
             Some(row) => {
                 let plugin: Option<String> = row.get(0);
                 let db: Option<String> = row.get(1);
-                if plugin.as_deref() != Some("pgoutput") || db.as_deref() != Some(settings.connect.dbname.as_str()) {
+                if plugin.as_deref() != Some("pgoutput")
+                    || db.as_deref() != Some(settings.connect.dbname.as_str())
+                {
                     return Err(ConnectError::config(format!(
                         "slot.name: replication slot '{}' exists but uses plugin {:?} on database {:?}; sluice needs a pgoutput slot on '{}'",
                         settings.slot, plugin, db, settings.connect.dbname
                     )));
                 }
-                row.get::<_, Option<String>>(2).and_then(|l| l.parse().ok()).unwrap_or_default()
+                row.get::<_, Option<String>>(2)
+                    .and_then(|l| l.parse().ok())
+                    .unwrap_or_default()
             }
             None => {
                 let created = repl
-                    .create_logical_slot(&settings.slot, "pgoutput", false, SnapshotAction::NoExport)
+                    .create_logical_slot(
+                        &settings.slot,
+                        "pgoutput",
+                        false,
+                        SnapshotAction::NoExport,
+                    )
                     .await
                     .map_err(ConnectError::from)?;
                 tracing::info!(slot = %settings.slot, consistent_point = %created.consistent_point, "created replication slot");
@@ -845,11 +1155,16 @@ impl SourceTask for PostgresTask {
             Some(o) => {
                 let start = offset_u64(o, "lsn_commit").map(Lsn).unwrap_or_default();
                 let resume = match (o.get("txId").and_then(Json::as_u64), offset_u64(o, "lsn")) {
-                    (Some(xid), Some(lsn)) if o.get("messageType").and_then(Json::as_str) != Some("COMMIT") => Some(ResumePoint {
-                        xid: xid as u32,
-                        lsn,
-                        events_at_lsn: offset_u64(o, "lsn_events_processed").unwrap_or(u64::MAX),
-                    }),
+                    (Some(xid), Some(lsn))
+                        if o.get("messageType").and_then(Json::as_str) != Some("COMMIT") =>
+                    {
+                        Some(ResumePoint {
+                            xid: xid as u32,
+                            lsn,
+                            events_at_lsn: offset_u64(o, "lsn_events_processed")
+                                .unwrap_or(u64::MAX),
+                        })
+                    }
                     _ => None,
                 };
                 (start, resume)
@@ -863,13 +1178,20 @@ impl SourceTask for PostgresTask {
             .start_logical_replication(
                 &settings.slot,
                 start_lsn,
-                &[("proto_version", "1"), ("publication_names", pubnames.as_str()), ("messages", "true")],
+                &[
+                    ("proto_version", "1"),
+                    ("publication_names", pubnames.as_str()),
+                    ("messages", "true"),
+                ],
             )
             .await
             .map_err(ConnectError::from)?;
 
         let common = CommonSchemas::new(!matches!(settings.types.binary, BinaryHandling::Bytes));
-        let source = SourceFields { name: settings.topic_prefix.clone(), db: settings.connect.dbname.clone() };
+        let source = SourceFields {
+            name: settings.topic_prefix.clone(),
+            db: settings.connect.dbname.clone(),
+        };
         let flushed = confirmed.max(start_lsn);
         self.running = Some(Running {
             common,
@@ -898,7 +1220,10 @@ impl SourceTask for PostgresTask {
     }
 
     async fn poll(&mut self) -> Result<Vec<SourceRecord>> {
-        let r = self.running.as_mut().ok_or_else(|| ConnectError::internal("poll before start"))?;
+        let r = self
+            .running
+            .as_mut()
+            .ok_or_else(|| ConnectError::internal("poll before start"))?;
         let deadline = tokio::time::Instant::now() + r.settings.poll_interval;
         let mut out = Vec::new();
         loop {
@@ -918,13 +1243,25 @@ impl SourceTask for PostgresTask {
             };
             match next {
                 None => {
-                    return Err(ConnectError::new(ErrorKind::Connection, "the server ended the replication stream"));
+                    return Err(ConnectError::new(
+                        ErrorKind::Connection,
+                        "the server ended the replication stream",
+                    ));
                 }
-                Some(ReplicationMessage::XLogData { wal_start, wal_end, data, .. }) => {
+                Some(ReplicationMessage::XLogData {
+                    wal_start,
+                    wal_end,
+                    data,
+                    ..
+                }) => {
                     r.last_received = r.last_received.max(wal_end).max(wal_start);
                     r.handle(wal_start, data, &mut out).await?;
                 }
-                Some(ReplicationMessage::PrimaryKeepalive { wal_end, reply_requested, .. }) => {
+                Some(ReplicationMessage::PrimaryKeepalive {
+                    wal_end,
+                    reply_requested,
+                    ..
+                }) => {
                     r.last_received = r.last_received.max(wal_end);
                     if r.tx.is_none() {
                         r.processed = r.processed.max(wal_end);
@@ -960,8 +1297,12 @@ impl SourceTask for PostgresTask {
     }
 
     async fn commit(&mut self, committed: &[(SourcePartition, SourceOffset)]) -> Result<()> {
-        let Some(r) = self.running.as_mut() else { return Ok(()) };
-        let Some((_, offset)) = committed.iter().find(|(p, _)| **p == *r.partition) else { return Ok(()) };
+        let Some(r) = self.running.as_mut() else {
+            return Ok(());
+        };
+        let Some((_, offset)) = committed.iter().find(|(p, _)| **p == *r.partition) else {
+            return Ok(());
+        };
         tracing::debug!(?offset, last_emitted = ?r.last_emitted, in_tx = r.tx.is_some(), processed = %r.processed, "offsets committed");
         if let Some(c) = offset_u64(offset, "lsn_commit") {
             r.flushed = r.flushed.max(Lsn(c));
@@ -986,7 +1327,10 @@ impl SourceTask for PostgresTask {
             if drop_slot {
                 tracing::info!(slot = %slot, "dropping the replication slot (slot.drop.on.stop=true)");
                 for _ in 0..20 {
-                    match query.execute("SELECT pg_drop_replication_slot($1)", &[&slot]).await {
+                    match query
+                        .execute("SELECT pg_drop_replication_slot($1)", &[&slot])
+                        .await
+                    {
                         Ok(_) => break,
                         Err(e) => {
                             tracing::debug!("dropping slot: {e}");

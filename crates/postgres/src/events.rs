@@ -20,7 +20,13 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Debezium's topic naming strategy does.
 pub fn sanitize_topic(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -65,7 +71,18 @@ impl CommonSchemas {
             .field("ts_ms", SchemaBuilder::int64().build())
             .field(
                 "snapshot",
-                enum_schema(&["true", "first", "first_in_data_collection", "last_in_data_collection", "last", "false", "incremental"], "false"),
+                enum_schema(
+                    &[
+                        "true",
+                        "first",
+                        "first_in_data_collection",
+                        "last_in_data_collection",
+                        "last",
+                        "false",
+                        "incremental",
+                    ],
+                    "false",
+                ),
             )
             .field("db", str_())
             .field("sequence", opt_str())
@@ -113,7 +130,12 @@ impl CommonSchemas {
             .field("status", str_())
             .field("id", str_())
             .field("event_count", opt_i64())
-            .field("data_collections", SchemaBuilder::array(tx_collection.clone()).optional().build())
+            .field(
+                "data_collections",
+                SchemaBuilder::array(tx_collection.clone())
+                    .optional()
+                    .build(),
+            )
             .field("ts_ms", SchemaBuilder::int64().build())
             .build();
         let message_key = SchemaBuilder::struct_()
@@ -121,7 +143,11 @@ impl CommonSchemas {
             .version(1)
             .field("prefix", opt_str())
             .build();
-        let content = if message_content_is_string { opt_str() } else { SchemaBuilder::bytes().optional().build() };
+        let content = if message_content_is_string {
+            opt_str()
+        } else {
+            SchemaBuilder::bytes().optional().build()
+        };
         let message_block = SchemaBuilder::struct_()
             .name("io.debezium.connector.postgresql.Message")
             .version(1)
@@ -175,8 +201,10 @@ impl SourceFields {
     pub fn build(&self, schemas: &CommonSchemas, info: &SourceInfo<'_>) -> Struct {
         let sequence = format!(
             "[{},{}]",
-            info.last_commit_lsn.map_or_else(|| "null".to_string(), |l| format!("\"{l}\"")),
-            info.lsn.map_or_else(|| "null".to_string(), |l| format!("\"{l}\""))
+            info.last_commit_lsn
+                .map_or_else(|| "null".to_string(), |l| format!("\"{l}\"")),
+            info.lsn
+                .map_or_else(|| "null".to_string(), |l| format!("\"{l}\""))
         );
         Struct::from_values(
             schemas.source.clone(),
@@ -237,7 +265,13 @@ pub struct ColumnInput {
 impl TableSchema {
     /// Builds the key (`<topic>.Key`), value (`<topic>.Value`) and envelope
     /// (`<topic>.Envelope`) schemas.
-    pub fn build(topic: &str, schema_name: &str, table_name: &str, columns: Vec<ColumnInput>, common: &CommonSchemas) -> TableSchema {
+    pub fn build(
+        topic: &str,
+        schema_name: &str,
+        table_name: &str,
+        columns: Vec<ColumnInput>,
+        common: &CommonSchemas,
+    ) -> TableSchema {
         let mut value = SchemaBuilder::struct_().name(format!("{topic}.Value"));
         let mut plans = Vec::with_capacity(columns.len());
         let mut value_index = 0usize;
@@ -254,7 +288,12 @@ impl TableSchema {
             if let (Some(pos), Some(_)) = (c.key_position, &c.mapping) {
                 keyed.push((pos, i));
             }
-            plans.push(ColumnPlan { name: c.name.clone(), mapping: c.mapping.clone(), value_index: vi, key_index: None });
+            plans.push(ColumnPlan {
+                name: c.name.clone(),
+                mapping: c.mapping.clone(),
+                value_index: vi,
+                key_index: None,
+            });
         }
         keyed.sort();
         let key_schema = if keyed.is_empty() {
@@ -262,7 +301,10 @@ impl TableSchema {
         } else {
             let mut key = SchemaBuilder::struct_().name(format!("{topic}.Key"));
             for (ki, (_, ci)) in keyed.iter().enumerate() {
-                let m = columns[*ci].mapping.as_ref().expect("key columns are mapped");
+                let m = columns[*ci]
+                    .mapping
+                    .as_ref()
+                    .expect("key columns are mapped");
                 // Key fields are never optional in Debezium's key schema
                 // (primary key columns are NOT NULL).
                 key = key.field(columns[*ci].name.clone(), m.schema.clone());
@@ -322,10 +364,19 @@ impl TableSchema {
 }
 
 /// The transaction block of a change event.
-pub fn transaction_block(common: &CommonSchemas, id: &str, total_order: i64, collection_order: i64) -> Struct {
+pub fn transaction_block(
+    common: &CommonSchemas,
+    id: &str,
+    total_order: i64,
+    collection_order: i64,
+) -> Struct {
     Struct::from_values(
         common.transaction_block.clone(),
-        vec![Value::String(id.into()), Value::Int64(total_order), Value::Int64(collection_order)],
+        vec![
+            Value::String(id.into()),
+            Value::Int64(total_order),
+            Value::Int64(collection_order),
+        ],
     )
 }
 
@@ -336,21 +387,53 @@ mod tests {
     #[test]
     fn sequence_and_timestamps_follow_debezium() {
         let common = CommonSchemas::new(false);
-        let fields = SourceFields { name: "server1".into(), db: "postgres".into() };
+        let fields = SourceFields {
+            name: "server1".into(),
+            db: "postgres".into(),
+        };
         let s = fields.build(
             &common,
-            &SourceInfo { ts_us: 1_700_000_000_123_456, last_commit_lsn: Some(100), lsn: Some(200), schema: "public", table: "t", tx_id: Some(7) },
+            &SourceInfo {
+                ts_us: 1_700_000_000_123_456,
+                last_commit_lsn: Some(100),
+                lsn: Some(200),
+                schema: "public",
+                table: "t",
+                tx_id: Some(7),
+            },
         );
-        assert_eq!(s.get("sequence"), Some(&Value::String("[\"100\",\"200\"]".into())));
+        assert_eq!(
+            s.get("sequence"),
+            Some(&Value::String("[\"100\",\"200\"]".into()))
+        );
         assert_eq!(s.get("ts_ms"), Some(&Value::Int64(1_700_000_000_123)));
-        assert_eq!(s.get("ts_ns"), Some(&Value::Int64(1_700_000_000_123_456_000)));
+        assert_eq!(
+            s.get("ts_ns"),
+            Some(&Value::Int64(1_700_000_000_123_456_000))
+        );
         assert!(s.validate().is_ok());
-        let s = fields.build(&common, &SourceInfo { ts_us: 0, last_commit_lsn: None, lsn: Some(5), schema: "", table: "", tx_id: None });
-        assert_eq!(s.get("sequence"), Some(&Value::String("[null,\"5\"]".into())));
+        let s = fields.build(
+            &common,
+            &SourceInfo {
+                ts_us: 0,
+                last_commit_lsn: None,
+                lsn: Some(5),
+                schema: "",
+                table: "",
+                tx_id: None,
+            },
+        );
+        assert_eq!(
+            s.get("sequence"),
+            Some(&Value::String("[null,\"5\"]".into()))
+        );
     }
 
     #[test]
     fn topics_are_sanitized() {
-        assert_eq!(sanitize_topic("srv.public.my table$"), "srv.public.my_table_");
+        assert_eq!(
+            sanitize_topic("srv.public.my table$"),
+            "srv.public.my_table_"
+        );
     }
 }

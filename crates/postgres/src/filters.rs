@@ -77,7 +77,10 @@ impl Filters {
 
     /// Is `schema.table` captured?
     pub fn includes_table(&self, schema: &str, table: &str) -> bool {
-        if SYSTEM_SCHEMAS.contains(&schema) || schema.starts_with("pg_toast") || schema.starts_with("pg_temp") {
+        if SYSTEM_SCHEMAS.contains(&schema)
+            || schema.starts_with("pg_toast")
+            || schema.starts_with("pg_temp")
+        {
             return false;
         }
         if !self.schema_include.is_empty() && !Self::any(&self.schema_include, schema) {
@@ -108,7 +111,10 @@ impl Filters {
     /// Tables named by the include list when it names plain tables (for
     /// `publication.autocreate.mode=filtered`).
     pub fn has_table_filters(&self) -> bool {
-        !(self.schema_include.is_empty() && self.schema_exclude.is_empty() && self.table_include.is_empty() && self.table_exclude.is_empty())
+        !(self.schema_include.is_empty()
+            && self.schema_exclude.is_empty()
+            && self.table_include.is_empty()
+            && self.table_exclude.is_empty())
     }
 }
 
@@ -125,14 +131,18 @@ pub fn parse_message_key_columns(spec: &str) -> Result<MessageKeyColumns, String
         if part.is_empty() {
             continue;
         }
-        let (table, cols) = part
-            .rsplit_once(':')
-            .ok_or_else(|| format!("'{part}' must have the form <fully-qualified table>:<column>,<column>"))?;
+        let (table, cols) = part.rsplit_once(':').ok_or_else(|| {
+            format!("'{part}' must have the form <fully-qualified table>:<column>,<column>")
+        })?;
         let re = RegexBuilder::new(&format!("^(?:{})$", table.trim()))
             .case_insensitive(true)
             .build()
             .map_err(|e| format!("invalid table pattern '{table}': {e}"))?;
-        let cols: Vec<String> = cols.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
+        let cols: Vec<String> = cols
+            .split(',')
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty())
+            .collect();
         if cols.is_empty() {
             return Err(format!("'{part}' names no key columns"));
         }
@@ -145,7 +155,10 @@ impl MessageKeyColumns {
     /// The custom key columns for `schema.table`, if configured.
     pub fn for_table(&self, schema: &str, table: &str) -> Option<&[String]> {
         let full = format!("{schema}.{table}");
-        self.entries.iter().find(|(re, _)| re.is_match(&full)).map(|(_, c)| c.as_slice())
+        self.entries
+            .iter()
+            .find(|(re, _)| re.is_match(&full))
+            .map(|(_, c)| c.as_slice())
     }
 }
 
@@ -155,7 +168,15 @@ mod tests {
 
     #[test]
     fn table_and_column_filters_match_whole_names_case_insensitively() {
-        let f = Filters::new("", "", "public.orders,inventory\\..*", "", "", "public.orders.secret").unwrap();
+        let f = Filters::new(
+            "",
+            "",
+            "public.orders,inventory\\..*",
+            "",
+            "",
+            "public.orders.secret",
+        )
+        .unwrap();
         assert!(f.includes_table("public", "orders"));
         assert!(f.includes_table("public", "ORDERS"));
         assert!(!f.includes_table("public", "orders_archive"));
@@ -170,8 +191,12 @@ mod tests {
 
     #[test]
     fn message_key_columns() {
-        let m = parse_message_key_columns("inventory.customers:pk1,pk2;(.*).purchaseorders:pk3").unwrap();
-        assert_eq!(m.for_table("inventory", "customers").unwrap(), ["pk1", "pk2"]);
+        let m = parse_message_key_columns("inventory.customers:pk1,pk2;(.*).purchaseorders:pk3")
+            .unwrap();
+        assert_eq!(
+            m.for_table("inventory", "customers").unwrap(),
+            ["pk1", "pk2"]
+        );
         assert_eq!(m.for_table("x", "purchaseorders").unwrap(), ["pk3"]);
         assert!(m.for_table("x", "other").is_none());
         assert!(parse_message_key_columns("nocolon").is_err());

@@ -2,7 +2,7 @@
 //! socket: framing across arbitrary read boundaries, cancel safety of
 //! `next()`, the status-update encoding, errors in the stream, broken
 //! connections, connect timeouts, `sslmode=prefer` fallbacks, and a
-//! throughput measurement (ignored; run with `--ignored --nocapture`).
+//! (The throughput figures are measured by the benchmark programs under benches/.)
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -586,53 +586,5 @@ mod replication {
         assert_eq!(get("replication"), Some("database"));
         assert_eq!(get("client_encoding"), Some("UTF8"));
         assert_eq!(get("application_name"), Some("app"));
-    }
-
-    /// The client's own cost per message: a fake server sends prepared
-    /// XLogData frames as fast as the socket takes them.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "measurement; run with --ignored --nocapture (in release mode)"]
-    async fn throughput() {
-        const PAYLOAD: usize = 100;
-        const MESSAGES: usize = 5_000_000;
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let server = tokio::spawn(async move {
-            let mut s = accept_streaming(&listener).await;
-            let mut block = Vec::new();
-            for i in 0..10_000u64 {
-                block.extend(xlog_data(i * 200, &[b'I'; PAYLOAD]));
-            }
-            for _ in 0..MESSAGES / 10_000 {
-                s.write_all(&block).await.unwrap();
-            }
-            s.write_all(&message(b'c', b"")).await.unwrap();
-            finish_after_client_copy_done(&mut s, true).await;
-        });
-        let client = ReplicationClient::connect(&client_config(port))
-            .await
-            .unwrap();
-        let mut stream = client
-            .start_logical_replication("s", Lsn(0x10), OPTIONS)
-            .await
-            .unwrap();
-        let started = Instant::now();
-        let mut count = 0usize;
-        let mut bytes = 0usize;
-        while let Some(m) = stream.next().await.unwrap() {
-            if let ReplicationMessage::XLogData { data, .. } = m {
-                count += 1;
-                bytes += data.len();
-            }
-        }
-        let secs = started.elapsed().as_secs_f64();
-        assert_eq!(count, MESSAGES);
-        println!(
-        "throughput: {count} XLogData messages ({PAYLOAD}-byte payloads) in {secs:.3} s = {:.0} messages/s, {:.0} MB/s of payload",
-        count as f64 / secs,
-        bytes as f64 / secs / 1e6
-    );
-        stream.stop().await.unwrap();
-        server.await.unwrap();
     }
 }

@@ -984,46 +984,4 @@ mod replication {
         assert_eq!(got.len(), expected.len());
         check_transactions(&got);
     }
-
-    /// End to end from a real walsender (which is the bottleneck: it
-    /// decodes WAL on one core).
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "measurement; run with --ignored --nocapture (in release mode)"]
-    async fn throughput_from_postgres() {
-        const ROWS: usize = 1_000_000;
-        let pg = shared_pg();
-        let db = setup_db(pg, "repl_tput");
-        let slot = unique_name("tput");
-        let mut client = ReplicationClient::connect(&config(pg, &db)).await.unwrap();
-        client
-            .create_logical_slot(&slot, "pgoutput", true, SnapshotAction::NoExport)
-            .await
-            .unwrap();
-        pg.psql(
-            &db,
-            &format!("INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, {ROWS}) g"),
-        )
-        .unwrap();
-        let mut stream = client
-            .start_logical_replication(&slot, Lsn(0), PGOUTPUT_V1)
-            .await
-            .unwrap();
-        let started = Instant::now();
-        let mut count = 0usize;
-        loop {
-            if let ReplicationMessage::XLogData { data, .. } = next_msg(&mut stream).await {
-                count += 1;
-                if data[0] == b'C' {
-                    break;
-                }
-            }
-        }
-        let secs = started.elapsed().as_secs_f64();
-        assert_eq!(count, ROWS + 3); // Begin, Relation, the inserts, Commit
-        println!(
-            "throughput from PostgreSQL: {count} XLogData messages in {secs:.3} s = {:.0} messages/s",
-            count as f64 / secs
-        );
-        stream.stop().await.unwrap();
-    }
 }

@@ -116,7 +116,7 @@ fn check_valid(label: &str, schema: &Schema, value: &Value, failures: &mut Vec<S
 }
 
 #[test]
-fn debezium_expectations() {
+fn types_match_debezium_expectations() {
     let dir = golden::testdata_path("postgres-types");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))

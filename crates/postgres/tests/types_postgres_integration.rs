@@ -684,7 +684,7 @@ async fn simple_rows(client: &tokio_postgres::Client, sql: &str) -> Vec<Vec<Opti
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn every_type_round_trips_through_postgres() {
+async fn types_round_trip_through_postgres() {
     if !postgres_available() {
         eprintln!("skipping: PostgreSQL not installed");
         return;

@@ -273,7 +273,10 @@ async fn the_final_commit_on_stop_reaches_the_store_and_the_source() {
     let (ack_tx, mut ack_rx) = mpsc::unbounded_channel();
     let commits = Arc::new(Mutex::new(Vec::new()));
     let parts = Arc::new(Mutex::new(Some(TaskParts {
-        task: Box::new(ScriptedSource { batches: vec![records(0..10)].into(), commits: commits.clone() }),
+        task: Box::new(ScriptedSource {
+            batches: vec![records(0..10)].into(),
+            commits: commits.clone(),
+        }),
         task_config: Default::default(),
         transforms: vec![],
         key_converter: Arc::new(RawConverter),
@@ -286,7 +289,13 @@ async fn the_final_commit_on_stop_reaches_the_store_and_the_source() {
     settings.offset_flush_interval = Duration::from_secs(3600);
     let runner = TaskRunner {
         settings,
-        factory: Arc::new(move || parts.lock().unwrap().take().ok_or_else(|| ConnectError::internal("started twice"))),
+        factory: Arc::new(move || {
+            parts
+                .lock()
+                .unwrap()
+                .take()
+                .ok_or_else(|| ConnectError::internal("started twice"))
+        }),
         offsets: store.clone(),
         status: Arc::new(MemoryStatusStore::new()),
     };
@@ -294,7 +303,15 @@ async fn the_final_commit_on_stop_reaches_the_store_and_the_source() {
     let handle = tokio::spawn(runner.run(control_rx));
     ack_rx.recv().await.unwrap().durable();
     control.send_replace(TargetState::Stopped);
-    assert!(tokio::time::timeout(Duration::from_secs(5), handle).await.unwrap().unwrap().is_none());
+    assert!(tokio::time::timeout(Duration::from_secs(5), handle)
+        .await
+        .unwrap()
+        .unwrap()
+        .is_none());
     assert_eq!(stored(&store), Some(9));
-    assert_eq!(commits.lock().unwrap().last(), Some(&9), "the source never heard of the final commit");
+    assert_eq!(
+        commits.lock().unwrap().last(),
+        Some(&9),
+        "the source never heard of the final commit"
+    );
 }

@@ -121,7 +121,26 @@ pub struct UnsupportedType {
     /// The type's (schema-qualified unless `pg_catalog`) name, or `"unknown"`
     /// when the OID is not in the registry.
     pub type_name: String,
+    pub kind: UnsupportedKind,
     pub reason: String,
+}
+
+/// Why a type has no mapping, so the connector can decide what to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnsupportedKind {
+    /// Debezium has no converter for the type and skips the column; with
+    /// `include.unknown.datatypes` it would emit the value's text as bytes
+    /// (set [`TypeSettings::include_unknown_datatypes`] to get that mapping).
+    NoConverter,
+    /// Debezium skips the column whatever the settings (e.g. `money[]`,
+    /// `interval[]`), or its mapping is unusable (`bit[]`, `int2vector`).
+    SkippedByDebezium,
+    /// Debezium maps the type but sluice does not implement it (PostGIS,
+    /// pgvector): skipping the column would differ from Debezium.
+    NotImplemented,
+    /// The OID (or a base / element type) is not in the registry: reload it
+    /// with [`TypeRegistry::CATALOG_QUERY`] and try again.
+    UnknownType,
 }
 
 /// A column value whose text could not be converted.
@@ -338,10 +357,11 @@ impl ColumnMapping {
     }
 }
 
-fn unsupported(ty: &PgType, reason: impl Into<String>) -> UnsupportedType {
+fn unsupported(ty: &PgType, kind: UnsupportedKind, reason: impl Into<String>) -> UnsupportedType {
     UnsupportedType {
         oid: ty.oid,
         type_name: ty.qualified_name(),
+        kind,
         reason: reason.into(),
     }
 }
@@ -502,6 +522,7 @@ pub fn column_mapping(
     let declared = registry.get(type_oid).ok_or_else(|| UnsupportedType {
         oid: type_oid,
         type_name: "unknown".into(),
+        kind: UnsupportedKind::UnknownType,
         reason: "type OID not in the type registry".into(),
     })?;
 
@@ -518,12 +539,20 @@ pub fn column_mapping(
         if typmod == -1 {
             typmod = base_typmod;
         }
-        root = registry
-            .get(base_oid)
-            .ok_or_else(|| unsupported(declared, format!("domain base type {base_oid} unknown")))?;
+        root = registry.get(base_oid).ok_or_else(|| {
+            unsupported(
+                declared,
+                UnsupportedKind::UnknownType,
+                format!("domain base type {base_oid} unknown"),
+            )
+        })?;
         depth += 1;
         if depth > 32 {
-            return Err(unsupported(declared, "domain nesting too deep"));
+            return Err(unsupported(
+                declared,
+                UnsupportedKind::UnknownType,
+                "domain nesting too deep",
+            ));
         }
     }
 
@@ -702,8 +731,8 @@ fn optional(b: SchemaBuilder) -> SchemaRef {
 }
 
 impl Ctx<'_> {
-    fn unsupported(&self, reason: impl Into<String>) -> UnsupportedType {
-        unsupported(self.declared, reason)
+    fn unsupported(&self, kind: UnsupportedKind, reason: impl Into<String>) -> UnsupportedType {
+        unsupported(self.declared, kind, reason)
     }
 
     /// The mapping of a (non-domain) type with the column's type modifier.
@@ -725,7 +754,7 @@ impl Ctx<'_> {
     /// `include.unknown.datatypes`: bytes of the text.
     fn unknown_mapping(&self, ty: &PgType) -> Result<(SchemaBuilder, Converter), UnsupportedType> {
         if !self.settings.include_unknown_datatypes {
-            return Err(self.unsupported(format!(
+            return Err(self.unsupported(UnsupportedKind::NoConverter, format!(
                 "Debezium has no converter for type {} (set include.unknown.datatypes to emit it as bytes)",
                 ty.qualified_name()
             )));
@@ -859,11 +888,19 @@ impl Ctx<'_> {
                 )),
                 Some(ExtensionType::Citext) | Some(ExtensionType::Isbn) => string(),
                 Some(ExtensionType::Geometry | ExtensionType::Geography) => {
-                    return Err(self.unsupported("PostGIS types are not supported by sluice"))
+                    return Err(self.unsupported(
+                        UnsupportedKind::NotImplemented,
+                        "PostGIS types are not supported by sluice",
+                    ))
                 }
                 Some(
                     ExtensionType::Vector | ExtensionType::HalfVector | ExtensionType::SparseVector,
-                ) => return Err(self.unsupported("pgvector types are not supported by sluice")),
+                ) => {
+                    return Err(self.unsupported(
+                        UnsupportedKind::NotImplemented,
+                        "pgvector types are not supported by sluice",
+                    ))
+                }
                 _ => match &ty.kind {
                     TypeKind::Enum(labels) => Some((enum_schema(labels), Converter::Text)),
                     _ => None,
@@ -880,10 +917,12 @@ impl Ctx<'_> {
         typmod: i32,
     ) -> Result<(SchemaBuilder, Converter), UnsupportedType> {
         let s = self.settings;
-        let elem = self
-            .registry
-            .get(elem_oid)
-            .ok_or_else(|| self.unsupported(format!("array element type {elem_oid} unknown")))?;
+        let elem = self.registry.get(elem_oid).ok_or_else(|| {
+            self.unsupported(
+                UnsupportedKind::UnknownType,
+                format!("array element type {elem_oid} unknown"),
+            )
+        })?;
         // The element column has the array column's length and scale
         // (pgjdbc maps array OIDs to their element).
         let (length, scale) = length_and_scale(elem_oid, typmod);
@@ -900,6 +939,7 @@ impl Ctx<'_> {
             // Debezium always yields an empty list for them.
             22 | 30 => {
                 return Err(self.unsupported(
+                    UnsupportedKind::SkippedByDebezium,
                     "int2vector/oidvector are not supported (Debezium always emits an empty array)",
                 ))
             }
@@ -994,13 +1034,17 @@ impl Ctx<'_> {
             | oid::XML_ARRAY
             | oid::POINT_ARRAY
             | oid::REFCURSOR_ARRAY => {
-                return Err(self.unsupported(format!(
-                    "Debezium does not support arrays of {}",
-                    elem.qualified_name()
-                )))
+                return Err(self.unsupported(
+                    UnsupportedKind::SkippedByDebezium,
+                    format!(
+                        "Debezium does not support arrays of {}",
+                        elem.qualified_name()
+                    ),
+                ))
             }
             oid::BIT_ARRAY => {
                 return Err(self.unsupported(
+                    UnsupportedKind::SkippedByDebezium,
                     "Debezium's bit[] mapping is inconsistent (a Bits schema for a list value)",
                 ))
             }
@@ -1021,7 +1065,10 @@ impl Ctx<'_> {
                 )
             }
             Some(ExtensionType::GeometryArray | ExtensionType::GeographyArray) => {
-                return Err(self.unsupported("PostGIS types are not supported by sluice"))
+                return Err(self.unsupported(
+                    UnsupportedKind::NotImplemented,
+                    "PostGIS types are not supported by sluice",
+                ))
             }
             _ => {}
         }
@@ -1041,7 +1088,7 @@ impl Ctx<'_> {
                         },
                     )
                 } else {
-                    Err(self.unsupported(format!(
+                    Err(self.unsupported(UnsupportedKind::NoConverter, format!(
                         "Debezium has no converter for arrays of {} (set include.unknown.datatypes to emit them as bytes)",
                         elem.qualified_name()
                     )))
@@ -1057,7 +1104,7 @@ impl Ctx<'_> {
                         geometric: geometric_of(elem_oid),
                     },
                 ),
-                None => Err(self.unsupported(format!(
+                None => Err(self.unsupported(UnsupportedKind::NoConverter, format!(
                     "Debezium has no converter for arrays of {} (set include.unknown.datatypes to emit them as bytes)",
                     elem.qualified_name()
                 ))),
@@ -1807,6 +1854,27 @@ mod tests {
         assert_eq!((verbose.days, verbose.hours), (-1, -2));
         let iso = parse_interval("P1Y2M3DT4H5M6.78S").unwrap();
         assert_eq!(iso, iv);
+    }
+
+    #[test]
+    fn zero_and_errors() {
+        let reg = TypeRegistry::builtin();
+        let s = TypeSettings::default();
+        let m = column_mapping(&reg, oid::NUMERIC, -1, false, &s).unwrap();
+        let v = m.convert_text(b"0.000").unwrap();
+        let st = v.as_struct().unwrap();
+        // BigInteger.ZERO.toByteArray() == [0]
+        assert_eq!(st.get("value"), Some(&Value::Bytes(vec![0])));
+        assert_eq!(st.get("scale"), Some(&Value::Int32(0)));
+        assert_eq!(m.null_value(), v);
+        let e = column_mapping(&reg, oid::INT4, -1, true, &s)
+            .unwrap()
+            .convert_text(b"12x")
+            .unwrap_err();
+        assert_eq!(e.type_name, "int4");
+        assert!(e.to_string().contains("\"12x\""), "{e}");
+        let e = column_mapping(&reg, 99_999, -1, true, &s).unwrap_err();
+        assert_eq!(e.kind, UnsupportedKind::UnknownType);
     }
 
     #[test]

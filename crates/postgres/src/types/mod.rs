@@ -60,6 +60,18 @@
 //! their text — the geometric ones re-rendered as pgjdbc renders them — as
 //! Debezium does; array elements likewise, in a list.
 //!
+//! # Beyond values
+//!
+//! * [`ColumnMapping::unavailable_value`]: what Debezium emits for an
+//!   unchanged TOASTed column (pgoutput's `'u'`).
+//! * [`ColumnMapping::null_value`]: what it emits for an SQL NULL (the
+//!   schema default or a fallback for a required column).
+//! * [`ColumnMapping::with_default_expression`]: the schema default Debezium
+//!   derives from the column's default expression.
+//! * [`TypeRegistry::CATALOG_QUERY`] loads the database's own types; a type
+//!   created later shows up as [`UnsupportedKind::UnknownType`] until the
+//!   registry is reloaded (re-adding rows replaces them).
+//!
 //! # Deliberate differences from Debezium 3.6.1
 //!
 //! * `name` columns carry their text; Debezium's pgoutput path yields null
@@ -75,6 +87,8 @@
 //!   dates map like top-level dates.
 //! * [`ColumnMapping::unavailable_value`] returns null where Debezium would
 //!   put a value that violates the schema (and then fail the record).
+//! * `bytea` in the `escape` output format is decoded (Debezium assumes
+//!   `\x` hex).
 //! * Only the default `DateStyle = ISO` and `IntervalStyle = postgres`
 //!   (`postgres_verbose`, `iso_8601` also read) text forms are parsed; the
 //!   snapshot must read with those settings, as pgoutput does by default.
@@ -88,7 +102,7 @@ mod settings;
 mod temporal;
 mod text;
 
-pub use mapping::{column_mapping, ColumnMapping, ConvertError, UnsupportedType};
+pub use mapping::{column_mapping, ColumnMapping, ConvertError, UnsupportedKind, UnsupportedType};
 pub use registry::{CatalogError, CatalogRow, PgType, TypeKind, TypeRegistry};
 pub use settings::{
     BinaryHandling, DecimalHandling, HstoreHandling, IntervalHandling, InvalidSetting,
