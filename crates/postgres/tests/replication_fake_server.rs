@@ -1,8 +1,7 @@
 //! The replication client against a scripted fake server on a local
 //! socket: framing across arbitrary read boundaries, cancel safety of
 //! `next()`, the status-update encoding, errors in the stream, broken
-//! connections, connect timeouts, `sslmode=prefer` fallbacks, and a
-//! (The throughput figures are measured by the benchmark programs under benches/.)
+//! connections, connect timeouts and `sslmode=prefer` fallbacks.
 
 use std::time::{Duration, Instant, SystemTime};
 
