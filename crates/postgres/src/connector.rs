@@ -821,11 +821,11 @@ impl Running {
                     let Some(table) = self.table(oid).await? else {
                         continue;
                     };
-                    let rec =
+                    // Debezium (EventDispatcher): a truncate has neither
+                    // key nor key schema.
+                    let mut rec =
                         self.change_record(&table, "t", None, None, None, lsn, at, "TRUNCATE");
-                    let mut rec = rec;
                     rec.key_schema = None;
-                    rec.key = Value::Null;
                     self.push(out, rec);
                 }
             }
