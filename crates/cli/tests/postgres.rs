@@ -468,13 +468,19 @@ fn heartbeats_flow_on_an_idle_database_and_the_slot_advances() {
 /// Cases whose expected Debezium schema and value are in
 /// testdata/postgres-types (taken from Debezium's own tests and docs).
 fn debezium_cases(file: &str) -> Vec<Value> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/postgres-types").join(file);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/postgres-types")
+        .join(file);
     let doc: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     doc["cases"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|c| c.get("unsupported").is_none() && c.get("error").is_none() && c.get("text").is_some_and(|t| !t.is_null()))
+        .filter(|c| {
+            c.get("unsupported").is_none()
+                && c.get("error").is_none()
+                && c.get("text").is_some_and(|t| !t.is_null())
+        })
         .cloned()
         .collect()
 }
@@ -490,9 +496,25 @@ fn sql_type(t: &str) -> String {
 fn a_table_of_every_type_streams_exactly_as_debezium_renders_it() {
     // Types that need an extension or a user-defined type are covered by the
     // type-mapping tests of crates/postgres; here: built-in types.
-    let needs_setup = ["_ltree", "_nmtoken", "_test_type", "amount", "nmtoken", "test_type", "citext", "isbn", "ltree", "_citext"];
+    let needs_setup = [
+        "_ltree",
+        "_nmtoken",
+        "_test_type",
+        "amount",
+        "nmtoken",
+        "test_type",
+        "citext",
+        "isbn",
+        "ltree",
+        "_citext",
+    ];
     let mut cases = Vec::new();
-    for file in ["basic.json", "temporal-adaptive.json", "decimal-precise.json", "arrays.json"] {
+    for file in [
+        "basic.json",
+        "temporal-adaptive.json",
+        "decimal-precise.json",
+        "arrays.json",
+    ] {
         for c in debezium_cases(file) {
             if !needs_setup.contains(&c["type"].as_str().unwrap()) {
                 cases.push(c);
@@ -506,30 +528,64 @@ fn a_table_of_every_type_streams_exactly_as_debezium_renders_it() {
     let mut values = vec!["1".to_string()];
     for (i, c) in cases.iter().enumerate() {
         let ty = sql_type(c["type"].as_str().unwrap());
-        let not_null = if c["optional"].as_bool().unwrap() { "" } else { " NOT NULL" };
-        let default = c.get("default_expression").and_then(Value::as_str).map(|d| format!(" DEFAULT {d}")).unwrap_or_default();
+        let not_null = if c["optional"].as_bool().unwrap() {
+            ""
+        } else {
+            " NOT NULL"
+        };
+        let default = c
+            .get("default_expression")
+            .and_then(Value::as_str)
+            .map(|d| format!(" DEFAULT {d}"))
+            .unwrap_or_default();
         columns.push(format!("c{i} {ty}{not_null}{default}"));
-        values.push(format!("'{}'::{ty}", c["text"].as_str().unwrap().replace('\'', "''")));
+        values.push(format!(
+            "'{}'::{ty}",
+            c["text"].as_str().unwrap().replace('\'', "''")
+        ));
     }
     for c in &cases {
-        if let Some(seq) = c.get("default_expression").and_then(Value::as_str).and_then(|d| d.strip_prefix("nextval('")) {
+        if let Some(seq) = c
+            .get("default_expression")
+            .and_then(Value::as_str)
+            .and_then(|d| d.strip_prefix("nextval('"))
+        {
             let seq = seq.split('\'').next().unwrap();
-            pg.psql(&env.db, &format!("CREATE SEQUENCE IF NOT EXISTS {seq};")).unwrap();
+            pg.psql(&env.db, &format!("CREATE SEQUENCE IF NOT EXISTS {seq};"))
+                .unwrap();
         }
     }
-    pg.psql(&env.db, &format!("CREATE TABLE alltypes ({});", columns.join(", "))).unwrap();
+    pg.psql(
+        &env.db,
+        &format!("CREATE TABLE alltypes ({});", columns.join(", ")),
+    )
+    .unwrap();
     let mut child = start(&env);
     wait_until_streaming(&env, &pg, &mut child);
-    pg.psql(&env.db, &format!("INSERT INTO alltypes VALUES ({});", values.join(", "))).unwrap();
-    let ev = wait_for(&env, "the row", Duration::from_secs(30), |e| !data_events(e).is_empty());
+    pg.psql(
+        &env.db,
+        &format!("INSERT INTO alltypes VALUES ({});", values.join(", ")),
+    )
+    .unwrap();
+    let ev = wait_for(&env, "the row", Duration::from_secs(30), |e| {
+        !data_events(e).is_empty()
+    });
     assert!(terminate(&mut child).success());
     let event = data_events(&ev)[0].clone();
     let after = &event["value"]["payload"]["after"];
-    let fields = event["value"]["schema"]["fields"][1]["fields"].as_array().unwrap().clone();
+    let fields = event["value"]["schema"]["fields"][1]["fields"]
+        .as_array()
+        .unwrap()
+        .clone();
     let mut mismatches = Vec::new();
     for (i, c) in cases.iter().enumerate() {
         let name = format!("c{i}");
-        let label = format!("{} {} ({})", c["type"], c["text"], c["source"].as_str().unwrap_or(""));
+        let label = format!(
+            "{} {} ({})",
+            c["type"],
+            c["text"],
+            c["source"].as_str().unwrap_or("")
+        );
         let Some(field) = fields.iter().find(|f| f["field"] == name.as_str()) else {
             mismatches.push(format!("{label}: column missing from the event"));
             continue;
@@ -537,19 +593,35 @@ fn a_table_of_every_type_streams_exactly_as_debezium_renders_it() {
         let mut schema = field.clone();
         schema.as_object_mut().unwrap().remove("field");
         if schema != c["schema"] {
-            mismatches.push(format!("{label}: schema {schema} != expected {}", c["schema"]));
+            mismatches.push(format!(
+                "{label}: schema {schema} != expected {}",
+                c["schema"]
+            ));
         }
         if after[&name] != c["value"] {
-            mismatches.push(format!("{label}: value {} != expected {}", after[&name], c["value"]));
+            mismatches.push(format!(
+                "{label}: value {} != expected {}",
+                after[&name], c["value"]
+            ));
         }
     }
-    assert!(mismatches.is_empty(), "{} of {} columns differ from Debezium:\n{}", mismatches.len(), cases.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} of {} columns differ from Debezium:\n{}",
+        mismatches.len(),
+        cases.len(),
+        mismatches.join("\n")
+    );
 }
 
 #[test]
 fn replica_identity_toast_truncate_messages_schema_changes_and_transactions() {
     let pg = PgServer::start().unwrap();
-    let env = setup(&pg, json!({"skipped.operations": "none", "provide.transaction.metadata": "true"}), "");
+    let env = setup(
+        &pg,
+        json!({"skipped.operations": "none", "provide.transaction.metadata": "true"}),
+        "",
+    );
     pg.psql(
         &env.db,
         "CREATE TABLE full_t (id int PRIMARY KEY, v text, big text); ALTER TABLE full_t REPLICA IDENTITY FULL;\
@@ -560,12 +632,20 @@ fn replica_identity_toast_truncate_messages_schema_changes_and_transactions() {
     .unwrap();
     let mut child = start(&env);
     wait_until_streaming(&env, &pg, &mut child);
-    pg.psql(&env.db, "INSERT INTO full_t VALUES (1, 'a', 'b');").unwrap();
-    pg.psql(&env.db, "UPDATE full_t SET v = 'z' WHERE id = 1;").unwrap();
-    pg.psql(&env.db, "UPDATE def_t SET v = 'changed' WHERE id = 1;").unwrap();
-    pg.psql(&env.db, "UPDATE def_t SET id = 2 WHERE id = 1;").unwrap();
+    pg.psql(&env.db, "INSERT INTO full_t VALUES (1, 'a', 'b');")
+        .unwrap();
+    pg.psql(&env.db, "UPDATE full_t SET v = 'z' WHERE id = 1;")
+        .unwrap();
+    pg.psql(&env.db, "UPDATE def_t SET v = 'changed' WHERE id = 1;")
+        .unwrap();
+    pg.psql(&env.db, "UPDATE def_t SET id = 2 WHERE id = 1;")
+        .unwrap();
     pg.psql(&env.db, "ALTER TABLE full_t ADD COLUMN extra int DEFAULT 7; INSERT INTO full_t VALUES (2, 'c', 'd', 8);").unwrap();
-    pg.psql(&env.db, "SELECT pg_logical_emit_message(true, 'audit', 'hello');").unwrap();
+    pg.psql(
+        &env.db,
+        "SELECT pg_logical_emit_message(true, 'audit', 'hello');",
+    )
+    .unwrap();
     pg.psql(&env.db, "TRUNCATE full_t;").unwrap();
     let ev = wait_for(&env, "the truncate", Duration::from_secs(30), |e| {
         e.iter().any(|x| x["value"]["payload"]["op"] == "t")
@@ -573,19 +653,45 @@ fn replica_identity_toast_truncate_messages_schema_changes_and_transactions() {
     assert!(terminate(&mut child).success(), "{}", log(&env));
     let ops: Vec<(String, String)> = ev
         .iter()
-        .map(|x| (x["topic"].as_str().unwrap().to_string(), x["value"]["payload"]["op"].as_str().unwrap_or("-").to_string()))
+        .map(|x| {
+            (
+                x["topic"].as_str().unwrap().to_string(),
+                x["value"]["payload"]["op"]
+                    .as_str()
+                    .unwrap_or("-")
+                    .to_string(),
+            )
+        })
         .collect();
-    let data: Vec<&Value> = ev.iter().filter(|x| x["topic"] != "server1.transaction").collect();
+    let data: Vec<&Value> = ev
+        .iter()
+        .filter(|x| x["topic"] != "server1.transaction")
+        .collect();
     // REPLICA IDENTITY FULL: before has the old row.
-    let u_full = data.iter().find(|x| x["topic"] == "server1.public.full_t" && x["value"]["payload"]["op"] == "u").unwrap();
-    assert_eq!(u_full["value"]["payload"]["before"], json!({"id": 1, "v": "a", "big": "b"}));
+    let u_full = data
+        .iter()
+        .find(|x| x["topic"] == "server1.public.full_t" && x["value"]["payload"]["op"] == "u")
+        .unwrap();
+    assert_eq!(
+        u_full["value"]["payload"]["before"],
+        json!({"id": 1, "v": "a", "big": "b"})
+    );
     // DEFAULT identity: no before; the unchanged TOASTed column carries the placeholder.
-    let u_def = data.iter().find(|x| x["topic"] == "server1.public.def_t" && x["value"]["payload"]["op"] == "u").unwrap();
+    let u_def = data
+        .iter()
+        .find(|x| x["topic"] == "server1.public.def_t" && x["value"]["payload"]["op"] == "u")
+        .unwrap();
     assert_eq!(u_def["value"]["payload"]["before"], Value::Null);
-    assert_eq!(u_def["value"]["payload"]["after"]["big"], "__debezium_unavailable_value");
+    assert_eq!(
+        u_def["value"]["payload"]["after"]["big"],
+        "__debezium_unavailable_value"
+    );
     assert_eq!(u_def["value"]["payload"]["after"]["v"], "changed");
     // Primary key change: delete (old key) + tombstone + create (new key).
-    let def_events: Vec<&&Value> = data.iter().filter(|x| x["topic"] == "server1.public.def_t").collect();
+    let def_events: Vec<&&Value> = data
+        .iter()
+        .filter(|x| x["topic"] == "server1.public.def_t")
+        .collect();
     let n = def_events.len();
     assert!(n >= 4, "{ops:?}");
     assert_eq!(def_events[n - 3]["value"]["payload"]["op"], "d");
@@ -594,35 +700,74 @@ fn replica_identity_toast_truncate_messages_schema_changes_and_transactions() {
     assert_eq!(def_events[n - 1]["value"]["payload"]["op"], "c");
     assert_eq!(def_events[n - 1]["key"]["payload"], json!({"id": 2}));
     // The new column appears from the ALTER on, with its default in the schema.
-    let c2 = data.iter().find(|x| x["topic"] == "server1.public.full_t" && x["value"]["payload"]["after"]["id"] == 2).unwrap();
+    let c2 = data
+        .iter()
+        .find(|x| {
+            x["topic"] == "server1.public.full_t" && x["value"]["payload"]["after"]["id"] == 2
+        })
+        .unwrap();
     assert_eq!(c2["value"]["payload"]["after"]["extra"], 8);
-    let extra = c2["value"]["schema"]["fields"][1]["fields"].as_array().unwrap().iter().find(|f| f["field"] == "extra").unwrap().clone();
-    assert_eq!(extra, json!({"type": "int32", "optional": true, "default": 7, "field": "extra"}));
+    let extra = c2["value"]["schema"]["fields"][1]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["field"] == "extra")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        extra,
+        json!({"type": "int32", "optional": true, "default": 7, "field": "extra"})
+    );
     // Logical decoding message.
     let m = ev.iter().find(|x| x["topic"] == "server1.message").unwrap();
     assert_eq!(m["key"]["payload"], json!({"prefix": "audit"}));
     assert_eq!(m["value"]["payload"]["op"], "m");
-    assert_eq!(m["value"]["payload"]["message"], json!({"prefix": "audit", "content": "aGVsbG8="}));
-    assert_eq!(m["value"]["schema"]["name"], "io.debezium.connector.postgresql.MessageValue");
+    assert_eq!(
+        m["value"]["payload"]["message"],
+        json!({"prefix": "audit", "content": "aGVsbG8="})
+    );
+    assert_eq!(
+        m["value"]["schema"]["name"],
+        "io.debezium.connector.postgresql.MessageValue"
+    );
     // Truncate: op t, no before/after, no key (Debezium's EventDispatcher
     // drops the key schema for truncates).
-    let t = data.iter().find(|x| x["value"]["payload"]["op"] == "t").unwrap();
+    let t = data
+        .iter()
+        .find(|x| x["value"]["payload"]["op"] == "t")
+        .unwrap();
     assert_eq!(t["topic"], "server1.public.full_t");
     assert_eq!(t["value"]["payload"]["before"], Value::Null);
     assert_eq!(t["value"]["payload"]["after"], Value::Null);
     assert_eq!(t["key"], Value::Null, "{t}");
     // Transaction metadata: BEGIN/END around each transaction, and the block in events.
-    let tx: Vec<&Value> = ev.iter().filter(|x| x["topic"] == "server1.transaction").collect();
+    let tx: Vec<&Value> = ev
+        .iter()
+        .filter(|x| x["topic"] == "server1.transaction")
+        .collect();
     assert!(tx.len() >= 2, "{ops:?}");
     assert_eq!(tx[0]["value"]["payload"]["status"], "BEGIN");
     assert_eq!(tx[1]["value"]["payload"]["status"], "END");
     assert_eq!(tx[1]["value"]["payload"]["event_count"], 1);
-    assert_eq!(tx[1]["value"]["payload"]["data_collections"], json!([{"data_collection": "server1.public.full_t", "event_count": 1}]));
-    let id = tx[0]["value"]["payload"]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        tx[1]["value"]["payload"]["data_collections"],
+        json!([{"data_collection": "server1.public.full_t", "event_count": 1}])
+    );
+    let id = tx[0]["value"]["payload"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(tx[0]["key"]["payload"], json!({"id": id}));
-    let first = data.iter().find(|x| x["topic"] == "server1.public.full_t").unwrap();
+    let first = data
+        .iter()
+        .find(|x| x["topic"] == "server1.public.full_t")
+        .unwrap();
     let block = &first["value"]["payload"]["transaction"];
     assert_eq!(block["total_order"], 1);
     assert_eq!(block["data_collection_order"], 1);
-    assert_eq!(block["id"].as_str().unwrap().split(':').next(), id.split(':').next(), "same transaction id");
+    assert_eq!(
+        block["id"].as_str().unwrap().split(':').next(),
+        id.split(':').next(),
+        "same transaction id"
+    );
 }

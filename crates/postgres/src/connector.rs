@@ -326,6 +326,8 @@ struct Running {
     flushed: Lsn,
     /// The offset of the newest record handed to the worker.
     last_emitted: Option<SourceOffset>,
+    /// Position of the newest record pushed into the current batch.
+    pending_position: Option<Position>,
     /// True when every emitted record has been committed.
     all_committed: bool,
     last_status: Instant,
@@ -410,36 +412,73 @@ async fn ensure_publication(client: &Client, s: &Settings) -> Result<()> {
     Ok(())
 }
 
+/// A record's position, turned into Debezium's offset map only for the
+/// last record of each poll batch: the worker commits per batch, so the
+/// maps of the records before it would never be read.
+#[derive(Debug, Clone, Copy)]
+struct Position {
+    lsn: u64,
+    lsn_commit: Option<u64>,
+    events_at_lsn: u64,
+    xid: Option<u32>,
+    ts_us: i64,
+    message_type: &'static str,
+}
+
+impl Position {
+    fn to_offset(self) -> SourceOffset {
+        let mut o = Map::new();
+        o.insert("lsn_proc".into(), json!(self.lsn));
+        if let Some(c) = self.lsn_commit {
+            o.insert("lsn_commit".into(), json!(c));
+        }
+        o.insert("lsn".into(), json!(self.lsn));
+        if let Some(x) = self.xid {
+            o.insert("txId".into(), json!(x));
+        }
+        o.insert("ts_usec".into(), json!(self.ts_us));
+        o.insert("messageType".into(), json!(self.message_type));
+        if self.events_at_lsn > 0 {
+            o.insert("lsn_events_processed".into(), json!(self.events_at_lsn));
+        }
+        o
+    }
+}
+
 impl Running {
-    fn offset(
-        &self,
+    /// Notes the position of the record about to be pushed.
+    fn position(
+        &mut self,
         lsn: u64,
         events_at_lsn: u64,
         xid: Option<u32>,
         ts_us: i64,
-        message_type: &str,
-    ) -> SourceOffset {
-        let mut o = Map::new();
-        o.insert("lsn_proc".into(), json!(lsn));
-        if let Some(c) = self.last_commit_end {
-            o.insert("lsn_commit".into(), json!(c));
-        }
-        o.insert("lsn".into(), json!(lsn));
-        if let Some(x) = xid {
-            o.insert("txId".into(), json!(x));
-        }
-        o.insert("ts_usec".into(), json!(ts_us));
-        o.insert("messageType".into(), json!(message_type));
-        if events_at_lsn > 0 {
-            o.insert("lsn_events_processed".into(), json!(events_at_lsn));
-        }
-        o
+        message_type: &'static str,
+    ) {
+        self.pending_position = Some(Position {
+            lsn,
+            lsn_commit: self.last_commit_end,
+            events_at_lsn,
+            xid,
+            ts_us,
+            message_type,
+        });
     }
 
     fn push(&mut self, out: &mut Vec<SourceRecord>, record: SourceRecord) {
-        self.last_emitted = record.source_offset.clone();
         self.all_committed = false;
         out.push(record);
+    }
+
+    /// Gives the batch's last record its offset.
+    fn finish_batch(&mut self, out: &mut [SourceRecord]) {
+        let pending = self.pending_position.take();
+        if let Some(last) = out.last_mut() {
+            if last.source_offset.is_none() {
+                last.source_offset = pending.map(Position::to_offset);
+            }
+            self.last_emitted = last.source_offset.clone();
+        }
     }
 
     async fn table(&mut self, oid: u32) -> Result<Option<Arc<TableSchema>>> {
@@ -610,7 +649,7 @@ impl Running {
         key: Option<Struct>,
         lsn: u64,
         at: u64,
-        message_type: &str,
+        message_type: &'static str,
     ) -> SourceRecord {
         let source = self.source_info(lsn, table);
         let transaction = if self.settings.tx_metadata {
@@ -624,17 +663,14 @@ impl Running {
         }
         .map(|(id, total, order)| transaction_block(&self.common, &id, total, order));
         let envelope = table.envelope(op, before, after, source, transaction, now_us());
-        let tx = self.tx.as_ref();
-        let offset = self.offset(
-            lsn,
-            at,
-            tx.map(|t| t.xid),
-            tx.map_or_else(now_us, |t| t.ts_us),
-            message_type,
-        );
+        let (xid, ts_us) = self
+            .tx
+            .as_ref()
+            .map_or((None, now_us()), |t| (Some(t.xid), t.ts_us));
+        self.position(lsn, at, xid, ts_us, message_type);
         SourceRecord::new(
             Some(self.partition.clone()),
-            Some(offset),
+            None,
             table.topic.clone(),
             Some(table.envelope_schema.clone()),
             Value::Struct(envelope),
@@ -927,16 +963,11 @@ impl Running {
             self.common.message_key.clone(),
             vec![Value::String(prefix.into())],
         );
-        let offset = self.offset(
-            lsn,
-            at,
-            tx.map(|t| t.xid),
-            tx.map_or_else(now_us, |t| t.ts_us),
-            "MESSAGE",
-        );
+        let (xid, ts_us) = tx.map_or((None, now_us()), |t| (Some(t.xid), t.ts_us));
+        self.position(lsn, at, xid, ts_us, "MESSAGE");
         SourceRecord::new(
             Some(self.partition.clone()),
-            Some(offset),
+            None,
             self.settings.message_topic.clone(),
             Some(self.common.message_value.clone()),
             Value::Struct(value),
@@ -976,7 +1007,7 @@ impl Running {
         );
         let key = Struct::from_values(self.common.tx_key.clone(), vec![Value::String(id)]);
         let (xid, ts_us) = (tx.xid, tx.ts_us);
-        let offset = self.offset(
+        self.position(
             lsn,
             0,
             Some(xid),
@@ -985,7 +1016,7 @@ impl Running {
         );
         SourceRecord::new(
             Some(self.partition.clone()),
-            Some(offset),
+            None,
             self.settings.transaction_topic.clone(),
             Some(self.common.tx_value.clone()),
             Value::Struct(value),
@@ -1211,6 +1242,7 @@ impl SourceTask for PostgresTask {
             resume,
             flushed,
             last_emitted: None,
+            pending_position: None,
             all_committed: true,
             last_status: Instant::now(),
             last_heartbeat: Instant::now(),
@@ -1290,6 +1322,7 @@ impl SourceTask for PostgresTask {
                 r.push(&mut out, hb);
             }
         }
+        r.finish_batch(&mut out);
         if r.last_status.elapsed() >= r.settings.status_interval {
             r.send_status(false).await?;
         }

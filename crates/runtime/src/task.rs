@@ -114,7 +114,7 @@ pub struct TaskRunner {
 
 struct Batch {
     id: u64,
-    records: Vec<SerializedRecord>,
+    records: Vec<SourceRecord>,
     _permit: Option<OwnedSemaphorePermit>,
 }
 
@@ -226,19 +226,21 @@ impl TaskRunner {
             offsets: self.offsets.clone(),
             commit_tx: commit_tx.clone(),
             committed: HashMap::new(),
+            converting: Converting {
+                settings: self.settings.clone(),
+                transforms,
+                key_converter,
+                value_converter,
+            },
         };
+        // Transforms and converters run on the delivery side, so reading and
+        // decoding (poller) and converting and writing (deliverer) overlap
+        // on two cores.
         let delivery = tokio::spawn(deliverer.run(rx, sink));
 
-        let pipeline = Converting {
-            settings: &self.settings,
-            transforms: &transforms,
-            key_converter: key_converter.as_ref(),
-            value_converter: value_converter.as_ref(),
-        };
         let poll_result = self
             .poll_loop(
                 task.as_mut(),
-                &pipeline,
                 &tracker,
                 tx,
                 bytes,
@@ -271,7 +273,6 @@ impl TaskRunner {
     async fn poll_loop(
         &self,
         task: &mut dyn SourceTask,
-        pipeline: &Converting<'_>,
         tracker: &Mutex<OffsetTracker>,
         tx: mpsc::Sender<Batch>,
         bytes: Option<(Arc<Semaphore>, u32)>,
@@ -346,14 +347,10 @@ impl TaskRunner {
                     Vec::new()
                 };
                 let id = tracker.lock().expect("tracker lock").register(&records);
-                let serialized = pipeline.convert(records)?;
-                if serialized.is_empty() {
-                    // Everything was filtered out: nothing to wait for.
-                    tracker.lock().expect("tracker lock").ack(id);
-                } else {
+                {
                     let permit = match &bytes {
                         Some((sem, capacity)) => {
-                            let size: usize = serialized.iter().map(SerializedRecord::size).sum();
+                            let size: usize = records.iter().map(SourceRecord::approx_size).sum();
                             // A batch larger than the whole budget takes all of it.
                             let want = size.clamp(1, *capacity as usize) as u32;
                             Some(
@@ -368,7 +365,7 @@ impl TaskRunner {
                     if tx
                         .send(Batch {
                             id,
-                            records: serialized,
+                            records: std::mem::take(&mut records),
                             _permit: permit,
                         })
                         .await
@@ -396,14 +393,14 @@ async fn wait_for(control: &mut watch::Receiver<TargetState>, state: TargetState
 }
 
 /// Transforms and converters of one task.
-struct Converting<'a> {
-    settings: &'a TaskSettings,
-    transforms: &'a [Box<dyn Transform>],
-    key_converter: &'a dyn Converter,
-    value_converter: &'a dyn Converter,
+struct Converting {
+    settings: TaskSettings,
+    transforms: Vec<Box<dyn Transform>>,
+    key_converter: Arc<dyn Converter>,
+    value_converter: Arc<dyn Converter>,
 }
 
-impl Converting<'_> {
+impl Converting {
     fn convert(&self, records: Vec<SourceRecord>) -> Result<Vec<SerializedRecord>, ConnectError> {
         let mut out = Vec::with_capacity(records.len());
         let key_type = self.key_converter.content_type();
@@ -442,7 +439,7 @@ impl Converting<'_> {
         value_type: ContentType,
     ) -> Result<Option<SerializedRecord>, (ConnectError, Arc<str>)> {
         let mut record = record;
-        for t in self.transforms {
+        for t in &self.transforms {
             let topic = record.topic.clone();
             match t.apply(record) {
                 Ok(Some(r)) => record = r,
@@ -506,6 +503,7 @@ struct Deliverer {
     /// Everything committed so far, by partition, so the source always sees
     /// the full picture.
     committed: HashMap<String, (SourcePartition, SourceOffset)>,
+    converting: Converting,
 }
 
 impl Deliverer {
@@ -597,7 +595,13 @@ impl Deliverer {
             records,
             _permit,
         } = batch;
-        sink.accept(records, BatchAck::new(id, ack_cb.clone()))
+        let serialized = self.converting.convert(records)?;
+        if serialized.is_empty() {
+            // Everything was filtered out: nothing to wait for.
+            self.tracker.lock().expect("tracker lock").ack(id);
+            return Ok(());
+        }
+        sink.accept(serialized, BatchAck::new(id, ack_cb.clone()))
             .await
     }
 
