@@ -71,7 +71,12 @@ pub trait SourceConnector: Send + Sync {
 ///   resume without losing that record's successors. The worker calls
 ///   [`SourceTask::commit`] only with offsets of records that — together with
 ///   every record polled before them — the sink acknowledged as durable.
-///   Offsets given to `commit` never move backwards.
+///   Offsets given to `commit` never move backwards. The worker commits per
+///   batch, using the last offset of each partition in the batch, so a task
+///   may leave `source_offset` empty on records that are followed by another
+///   record of the same partition in the same batch (the PostgreSQL task
+///   does, to save building maps nobody reads); such records still hold
+///   their place in the acknowledgement order.
 /// * **Duplicates.** After a crash the task restarts from the last committed
 ///   offset, so records after it may be delivered again (at-least-once);
 ///   nothing before it is.

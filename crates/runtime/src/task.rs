@@ -239,14 +239,7 @@ impl TaskRunner {
         let delivery = tokio::spawn(deliverer.run(rx, sink));
 
         let poll_result = self
-            .poll_loop(
-                task.as_mut(),
-                &tracker,
-                tx,
-                bytes,
-                control,
-                &mut commit_rx,
-            )
+            .poll_loop(task.as_mut(), &tracker, tx, bytes, control, &mut commit_rx)
             .await;
 
         let delivery_result = match delivery.await {
