@@ -185,17 +185,23 @@ fn data_events(ev: &[Value]) -> Vec<&Value> {
 #[test]
 fn streams_inserts_updates_deletes_with_debezium_envelopes() {
     let pg = PgServer::start().unwrap();
-    let env = setup(&pg, json!({}), "");
+    let env = setup(
+        &pg,
+        json!({"table.exclude.list": "public.ignored", "column.exclude.list": "public.customers.secret"}),
+        "",
+    );
     pg.psql(
         &env.db,
-        "CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL, email varchar(100), score numeric(5,2), created timestamp);",
+        "CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL, email varchar(100), score numeric(5,2), created timestamp, secret text);\
+         CREATE TABLE ignored (id int PRIMARY KEY);",
     )
     .unwrap();
     let mut child = start(&env);
     wait_until_streaming(&env, &pg, &mut child);
     pg.psql(
         &env.db,
-        "INSERT INTO customers VALUES (1, 'Ann', 'ann@example.com', 12.5, '2024-01-02 03:04:05.123456');\
+        "INSERT INTO ignored VALUES (1);\
+         INSERT INTO customers VALUES (1, 'Ann', 'ann@example.com', 12.5, '2024-01-02 03:04:05.123456', 'pw');\
          UPDATE customers SET name = 'Anne' WHERE id = 1;\
          DELETE FROM customers WHERE id = 1;",
     )
@@ -223,6 +229,12 @@ fn streams_inserts_updates_deletes_with_debezium_envelopes() {
     // numeric(5,2) precise -> Decimal bytes base64 of 1250 (0x04e2)
     assert_eq!(v["after"]["score"], "BOI=");
     assert_eq!(v["after"]["created"], 1704164645123456i64);
+    assert!(
+        v["after"].get("secret").is_none(),
+        "column.exclude.list: {}",
+        v["after"]
+    );
+    assert!(ev.iter().all(|e| e["topic"] != "server1.public.ignored"));
     let src = &v["source"];
     assert_eq!(src["connector"], "postgresql");
     assert_eq!(src["name"], "server1");
@@ -404,9 +416,16 @@ fn clean_restart_re_emits_nothing_and_resumes_mid_stream() {
 #[test]
 fn heartbeats_flow_on_an_idle_database_and_the_slot_advances() {
     let pg = PgServer::start().unwrap();
-    let env = setup(&pg, json!({"heartbeat.interval.ms": "200"}), "");
-    pg.psql(&env.db, "CREATE TABLE t (id int PRIMARY KEY);")
-        .unwrap();
+    let env = setup(
+        &pg,
+        json!({"heartbeat.interval.ms": "200", "heartbeat.action.query": "INSERT INTO heartbeat VALUES (now())", "table.exclude.list": "public.heartbeat"}),
+        "",
+    );
+    pg.psql(
+        &env.db,
+        "CREATE TABLE t (id int PRIMARY KEY); CREATE TABLE heartbeat (ts timestamptz);",
+    )
+    .unwrap();
     let mut child = start(&env);
     wait_until_streaming(&env, &pg, &mut child);
     let flush = |pg: &PgServer| -> i64 {
@@ -451,6 +470,18 @@ fn heartbeats_flow_on_an_idle_database_and_the_slot_advances() {
     assert_eq!(
         hb["value"]["schema"]["name"],
         "io.debezium.connector.common.Heartbeat"
+    );
+    // heartbeat.action.query ran on the source database; its table is excluded.
+    let runs: i64 = pg
+        .psql(&env.db, "SELECT count(*) FROM heartbeat")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(runs >= 3, "heartbeat.action.query ran {runs} times");
+    assert!(
+        data_events(&ev).is_empty(),
+        "the excluded heartbeat table produced events"
     );
     let start = Instant::now();
     while flush(&pg) < current {
