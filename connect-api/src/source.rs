@@ -49,6 +49,13 @@ pub trait SourceConnector: Send + Sync {
     /// Every key this connector understands.
     fn config_def(&self) -> &ConfigDef;
 
+    /// Prefixes of keys the connector reads besides its declared ones (e.g.
+    /// `snapshot.select.statement.overrides.`), so validation does not call
+    /// them unknown.
+    fn config_prefixes(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Pure validation of a connector configuration; the default checks the
     /// declared keys. Connectors override to add cross-key checks.
     fn validate(&self, props: &Props) -> Vec<KeyValidation> {

@@ -60,7 +60,20 @@ pub fn config_def() -> ConfigDef {
         .define(k("money.fraction.digits", Int).default("2").importance(Low).doc("Number of fractional digits of money values when decimal.handling.mode=precise."))
         .define(k("include.unknown.datatypes", Boolean).default("false").importance(Low).doc("Emit columns of types sluice does not know as raw bytes instead of leaving them out."))
         .define(k("unavailable.value.placeholder", String).default("__debezium_unavailable_value").importance(Low).doc("Value emitted for unchanged TOASTed columns that the server did not send."))
-        .define(k("snapshot.mode", String).default("initial").validator(Validator::OneOf(&["initial", "no_data", "never", "always", "initial_only", "when_needed", "configuration_based", "custom", "recovery"])).importance(Medium).doc("When to take a snapshot. sluice implements no_data (and its old name never): stream changes from the slot's position without an initial load; the other modes arrive with the snapshot feature and are rejected until then."))
+        .define(k("snapshot.mode", String).default("initial").validator(Validator::OneOf(&["initial", "no_data", "never", "always", "initial_only", "when_needed", "configuration_based", "custom", "recovery"])).importance(Medium).doc("When to take the initial snapshot: initial (when there is no complete one yet), always (at every start), initial_only (snapshot, then stop), no_data / never (stream only), when_needed (also when the stored position is no longer in the slot), configuration_based (the snapshot.mode.configuration.based.* keys). custom and recovery are rejected."))
+        .define(k("snapshot.mode.configuration.based.snapshot.data", Boolean).default("false").importance(Low).doc("configuration_based: take a data snapshot."))
+        .define(k("snapshot.mode.configuration.based.snapshot.schema", Boolean).default("false").importance(Low).doc("configuration_based: accepted; table schemas are always read from the catalog."))
+        .define(k("snapshot.mode.configuration.based.start.stream", Boolean).default("false").importance(Low).doc("configuration_based: stream changes after the snapshot."))
+        .define(k("snapshot.mode.configuration.based.snapshot.on.schema.error", Boolean).default("false").importance(Low).doc("configuration_based: accepted for compatibility."))
+        .define(k("snapshot.mode.configuration.based.snapshot.on.data.error", Boolean).default("false").importance(Low).doc("configuration_based: snapshot again when the stored position is no longer available in the slot."))
+        .define(k("snapshot.include.collection.list", List).default("").importance(Medium).doc("Regular expressions matching fully-qualified table names to include in the snapshot (of those the filters capture)."))
+        .define(k("snapshot.select.statement.overrides", List).default("").importance(Low).doc("Tables (schema.table) whose snapshot uses the SELECT given in snapshot.select.statement.overrides.<schema>.<table>."))
+        .define(k("snapshot.fetch.size", Int).default("10240").validator(Validator::at_least(1)).importance(Medium).doc("Rows per batch read by the snapshot."))
+        .define(k("snapshot.max.threads", Int).default("1").validator(Validator::at_least(1)).importance(Medium).doc("Readers that read the chunks of a table in parallel (all inside one consistent snapshot)."))
+        .define(k("snapshot.chunk.rows", Long).default("100000").validator(Validator::at_least(1)).importance(Low).doc("sluice: target rows per chunk; larger tables are split into page ranges read in parallel."))
+        .define(k("snapshot.delay.ms", Long).default("0").validator(Validator::at_least(0)).importance(Low).doc("Wait this long before starting the snapshot."))
+        .define(k("snapshot.isolation.mode", String).default("serializable").validator(Validator::OneOf(&["serializable", "repeatable_read", "read_committed", "read_uncommitted"])).importance(Low).doc("Accepted; sluice always reads inside the slot's exported snapshot (REPEATABLE READ), which is consistent without table locks."))
+        .define(k("snapshot.lock.timeout.ms", Long).default("10000").validator(Validator::at_least(0)).importance(Low).doc("Accepted; sluice takes no table locks for the snapshot."))
         .define(k("heartbeat.interval.ms", Int).default("0").validator(Validator::at_least(0)).importance(Medium).doc("How often a heartbeat record is emitted (0 = never); lets the slot advance on an idle database."))
         .define(k("heartbeat.action.query", String).optional().importance(Low).doc("A statement run on the source database at every heartbeat (e.g. an UPDATE on a heartbeat table), so an idle database still produces WAL for this slot."))
         .define(k("topic.heartbeat.prefix", String).default("__debezium-heartbeat").importance(Low).doc("Prefix of the heartbeat topic: <prefix>.<topic.prefix>."))
@@ -97,12 +110,7 @@ fn valid_topic_prefix(v: &sluice_connect_api::ConfigValue) -> Result<(), String>
 /// Debezium keys sluice knows but does not implement yet: validation names
 /// them so a user knows their setting has no effect.
 pub const NOT_IMPLEMENTED: &[&str] = &[
-    "snapshot.select.statement.overrides",
-    "snapshot.isolation.mode",
     "snapshot.locking.mode",
-    "snapshot.fetch.size",
-    "snapshot.max.threads",
-    "snapshot.include.collection.list",
     "signal.data.collection",
     "incremental.snapshot.chunk.size",
     "replica.identity.autoset.values",
@@ -131,10 +139,10 @@ pub fn extra_issues(props: &Props, values: Option<&ConfigValues>) -> Vec<(String
             out.push(("plugin.name".into(), "sluice implements only the pgoutput plugin (built into PostgreSQL 10+); set plugin.name=pgoutput".into()));
         }
         if let Some(mode) = v.get_string("snapshot.mode") {
-            if !matches!(mode.to_ascii_lowercase().as_str(), "no_data" | "never") {
+            if matches!(mode.to_ascii_lowercase().as_str(), "custom" | "recovery") {
                 out.push((
                     "snapshot.mode".into(),
-                    format!("snapshot.mode={mode} needs the initial snapshot, which sluice does not implement yet; use no_data to stream changes only"),
+                    format!("snapshot.mode={mode} is not implemented by sluice; use initial, always, initial_only, no_data, when_needed or configuration_based"),
                 ));
             }
         }

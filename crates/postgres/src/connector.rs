@@ -32,6 +32,10 @@ use crate::replication::{
     SslMode,
 };
 use crate::types::{column_mapping, BinaryHandling, TypeRegistry, TypeSettings};
+use sluice_snapshot::{
+    MarkerTracker, SnapshotItem, SnapshotMarker, SnapshotOptions, SnapshotProgress, SnapshotStream,
+    TableId,
+};
 
 /// The connector (a factory).
 pub struct PostgresConnector {
@@ -61,6 +65,9 @@ impl SourceConnector for PostgresConnector {
     }
     fn config_def(&self) -> &ConfigDef {
         &self.def
+    }
+    fn config_prefixes(&self) -> &'static [&'static str] {
+        &["snapshot.select.statement.overrides."]
     }
     fn validate(&self, props: &Props) -> Vec<KeyValidation> {
         let mut out = self.def.validate(props);
@@ -116,6 +123,22 @@ struct Settings {
     flush_lsn: bool,
     message_include: Vec<regex::Regex>,
     message_exclude: Vec<regex::Regex>,
+    snapshot: SnapshotSettings,
+}
+
+/// The `snapshot.*` settings.
+#[derive(Debug, Clone)]
+struct SnapshotSettings {
+    mode: String,
+    include: Vec<regex::Regex>,
+    overrides: HashMap<TableId, String>,
+    fetch_size: usize,
+    threads: usize,
+    chunk_rows: u64,
+    delay: Duration,
+    cb_data: bool,
+    cb_stream: bool,
+    cb_on_data_error: bool,
 }
 
 fn parse_settings(props: &Props) -> Result<Settings> {
@@ -239,6 +262,36 @@ fn parse_settings(props: &Props) -> Result<Settings> {
             .map_err(|e| invalid("message.prefix.include.list", e))?,
         message_exclude: crate::filters::compile_list(&list("message.prefix.exclude.list"))
             .map_err(|e| invalid("message.prefix.exclude.list", e))?,
+        snapshot: SnapshotSettings {
+            mode: s("snapshot.mode").to_ascii_lowercase(),
+            include: crate::filters::compile_list(&list("snapshot.include.collection.list"))
+                .map_err(|e| invalid("snapshot.include.collection.list", e))?,
+            overrides: v
+                .get_list("snapshot.select.statement.overrides")
+                .iter()
+                .map(|t| {
+                    let (schema, table) = t.split_once('.').ok_or_else(|| {
+                        invalid(
+                            "snapshot.select.statement.overrides",
+                            format!("'{t}' is not <schema>.<table>"),
+                        )
+                    })?;
+                    let key = format!("snapshot.select.statement.overrides.{t}");
+                    let sql = props.get(&key).cloned().ok_or_else(|| {
+                        invalid(&key, "missing: the SELECT for this table".into())
+                    })?;
+                    Ok((TableId::new(schema, table), sql))
+                })
+                .collect::<Result<_>>()?,
+            fetch_size: v.get_int("snapshot.fetch.size").max(1) as usize,
+            threads: v.get_int("snapshot.max.threads").max(1) as usize,
+            chunk_rows: v.get_long("snapshot.chunk.rows").max(1) as u64,
+            delay: Duration::from_millis(v.get_long("snapshot.delay.ms").max(0) as u64),
+            cb_data: v.get_bool("snapshot.mode.configuration.based.snapshot.data"),
+            cb_stream: v.get_bool("snapshot.mode.configuration.based.start.stream"),
+            cb_on_data_error: v
+                .get_bool("snapshot.mode.configuration.based.snapshot.on.data.error"),
+        },
     })
 }
 
@@ -302,10 +355,37 @@ impl TxState {
     }
 }
 
+/// What the task is doing.
+enum Phase {
+    Snapshot(Box<SnapshotPhase>),
+    Streaming,
+    /// `initial_only` after its snapshot: nothing more to do.
+    Done,
+}
+
+struct SnapshotPhase {
+    stream: SnapshotStream<TupleData>,
+    markers: MarkerTracker<(usize, TupleData)>,
+    /// Relation OID per snapshot table index.
+    oids: Vec<u32>,
+    /// The idle replication connection whose exported snapshot the readers
+    /// use; streaming starts on it once the snapshot is read.
+    repl: Option<ReplicationClient>,
+    /// A query connection holding an exported snapshot open (when the slot
+    /// already existed).
+    _holder: Option<Client>,
+    then_stream: bool,
+    lsn: u64,
+    ts_us: i64,
+    progress: Arc<SnapshotProgress>,
+    reporter: tokio::task::JoinHandle<()>,
+}
+
 struct Running {
     settings: Settings,
     query: Client,
-    stream: ReplicationStream,
+    stream: Option<ReplicationStream>,
+    phase: Phase,
     decoder: Decoder,
     registry: TypeRegistry,
     relations: HashMap<u32, Relation>,
@@ -423,11 +503,23 @@ struct Position {
     xid: Option<u32>,
     ts_us: i64,
     message_type: &'static str,
+    /// Snapshot records: `Some(is the last snapshot record)`.
+    snapshot: Option<bool>,
 }
 
 impl Position {
     fn to_offset(self) -> SourceOffset {
         let mut o = Map::new();
+        if let Some(last) = self.snapshot {
+            // Debezium's snapshot keys: a stored offset without
+            // last_snapshot_record=true means the snapshot is incomplete.
+            o.insert("snapshot".into(), json!("INITIAL"));
+            o.insert("last_snapshot_record".into(), json!(last));
+            o.insert("snapshot_completed".into(), json!(last));
+            o.insert("lsn".into(), json!(self.lsn));
+            o.insert("ts_usec".into(), json!(self.ts_us));
+            return o;
+        }
         o.insert("lsn_proc".into(), json!(self.lsn));
         if let Some(c) = self.lsn_commit {
             o.insert("lsn_commit".into(), json!(c));
@@ -462,6 +554,7 @@ impl Running {
             xid,
             ts_us,
             message_type,
+            snapshot: None,
         });
     }
 
@@ -635,6 +728,7 @@ impl Running {
                 schema: &table.schema_name,
                 table: &table.table_name,
                 tx_id: tx.map(|t| i64::from(t.xid)),
+                snapshot: None,
             },
         )
     }
@@ -943,6 +1037,7 @@ impl Running {
                 schema: "",
                 table: "",
                 tx_id: tx.map(|t| i64::from(t.xid)),
+                snapshot: None,
             },
         );
         let block = Struct::from_values(
@@ -1060,12 +1155,146 @@ impl Running {
         } else {
             Lsn(0)
         };
+        let Some(stream) = self.stream.as_mut() else {
+            // Not streaming (snapshot, or initial_only done): nothing to report.
+            return Ok(());
+        };
         tracing::debug!(write = %self.last_received, flush = %flushed, "standby status update");
-        self.stream
+        stream
             .send_status_update(self.last_received, flushed, flushed, reply_requested)
             .await
             .map_err(ConnectError::from)?;
         self.last_status = Instant::now();
+        Ok(())
+    }
+
+    /// One poll during the snapshot: rows become `op: r` events with
+    /// Debezium's markers; when the last table is read, streaming starts.
+    async fn poll_snapshot(&mut self) -> Result<Vec<SourceRecord>> {
+        let deadline = tokio::time::Instant::now() + self.settings.poll_interval;
+        let mut out = Vec::new();
+        let mut finished = false;
+        while out.len() < self.settings.max_batch {
+            let Phase::Snapshot(snap) = &mut self.phase else {
+                break;
+            };
+            let item = match tokio::time::timeout_at(deadline, snap.stream.next()).await {
+                Err(_) => break,
+                Ok(item) => item?,
+            };
+            let ready: Vec<((usize, TupleData), SnapshotMarker)> = match item {
+                Some(SnapshotItem::TableStarted {
+                    table_index,
+                    table,
+                    estimated_rows,
+                    ..
+                }) => {
+                    tracing::info!(table = %table, estimated_rows, "snapshotting table");
+                    snap.markers.table_started(table_index);
+                    Vec::new()
+                }
+                Some(SnapshotItem::Rows { table_index, rows }) => rows
+                    .into_iter()
+                    .filter_map(|row| snap.markers.row((table_index, row)))
+                    .collect(),
+                Some(SnapshotItem::TableDone { table_index, rows }) => {
+                    tracing::info!(rows, "table snapshot done");
+                    snap.markers.table_done(table_index).into_iter().collect()
+                }
+                None => {
+                    finished = true;
+                    snap.markers.finish().into_iter().collect()
+                }
+            };
+            for ((table_index, row), marker) in ready {
+                let rec = self.snapshot_record(table_index, &row, marker).await?;
+                self.push(&mut out, rec);
+            }
+            if finished {
+                break;
+            }
+        }
+        self.finish_batch(&mut out);
+        if finished {
+            self.finish_snapshot().await?;
+        }
+        Ok(out)
+    }
+
+    async fn snapshot_record(
+        &mut self,
+        table_index: usize,
+        row: &TupleData,
+        marker: SnapshotMarker,
+    ) -> Result<SourceRecord> {
+        let Phase::Snapshot(snap) = &self.phase else {
+            return Err(ConnectError::internal(
+                "snapshot record outside the snapshot",
+            ));
+        };
+        let (oid, lsn, ts_us) = (snap.oids[table_index], snap.lsn, snap.ts_us);
+        let table = self.table(oid).await?.ok_or_else(|| {
+            ConnectError::internal(format!(
+                "snapshot of a table that is not captured (oid {oid})"
+            ))
+        })?;
+        let (after, key) = self.row(&table, row)?;
+        let source = self.source.build(
+            &self.common,
+            &SourceInfo {
+                ts_us,
+                last_commit_lsn: None,
+                lsn: Some(lsn),
+                schema: &table.schema_name,
+                table: &table.table_name,
+                tx_id: None,
+                snapshot: Some(marker.as_str()),
+            },
+        );
+        let envelope = table.envelope("r", None, Some(after), source, None, now_us());
+        self.pending_position = Some(Position {
+            lsn,
+            lsn_commit: None,
+            events_at_lsn: 0,
+            xid: None,
+            ts_us,
+            message_type: "",
+            snapshot: Some(marker == SnapshotMarker::Last),
+        });
+        Ok(SourceRecord::new(
+            Some(self.partition.clone()),
+            None,
+            table.topic.clone(),
+            Some(table.envelope_schema.clone()),
+            Value::Struct(envelope),
+        )
+        .with_key(
+            table.key_schema.clone(),
+            key.map_or(Value::Null, Value::Struct),
+        )
+        .with_timestamp(now_us() / 1000))
+    }
+
+    async fn finish_snapshot(&mut self) -> Result<()> {
+        let Phase::Snapshot(snap) = std::mem::replace(&mut self.phase, Phase::Streaming) else {
+            return Ok(());
+        };
+        let snap = *snap;
+        snap.progress.completed();
+        snap.reporter.abort();
+        tracing::info!(duration = ?snap.progress.duration(), "snapshot completed");
+        match (snap.then_stream, snap.repl) {
+            (true, Some(repl)) => {
+                self.stream = Some(start_streaming(repl, &self.settings, Lsn(0)).await?);
+                self.phase = Phase::Streaming;
+            }
+            _ => {
+                tracing::info!(
+                    "snapshot.mode: the snapshot is complete and streaming is not requested"
+                );
+                self.phase = Phase::Done;
+            }
+        }
         Ok(())
     }
 
@@ -1084,6 +1313,120 @@ fn base64_std(b: &[u8]) -> String {
 fn base64_url(b: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE.encode(b)
+}
+
+/// Starts pgoutput streaming on the replication connection.
+async fn start_streaming(
+    repl: ReplicationClient,
+    settings: &Settings,
+    start: Lsn,
+) -> Result<ReplicationStream> {
+    let pubnames = format!("\"{}\"", settings.publication.replace('"', "\"\""));
+    repl.start_logical_replication(
+        &settings.slot,
+        start,
+        &[
+            ("proto_version", "1"),
+            ("publication_names", pubnames.as_str()),
+            ("messages", "true"),
+        ],
+    )
+    .await
+    .map_err(ConnectError::from)
+}
+
+/// Whether a stored offset says the snapshot finished (Debezium: an offset
+/// with `snapshot` set but not `last_snapshot_record` is mid-snapshot).
+fn snapshot_completed(o: &SourceOffset) -> bool {
+    !o.contains_key("snapshot")
+        || o.get("last_snapshot_record").and_then(Json::as_bool) == Some(true)
+        || o.get("snapshot_completed").and_then(Json::as_bool) == Some(true)
+}
+
+/// (take a snapshot now, stream afterwards) per `snapshot.mode`.
+fn snapshot_decision(
+    s: &SnapshotSettings,
+    stored: Option<&SourceOffset>,
+    slot_exists: bool,
+) -> (bool, bool) {
+    let incomplete = stored.is_none_or(|o| !snapshot_completed(o));
+    let position_lost = stored.is_some() && !slot_exists;
+    match s.mode.as_str() {
+        "no_data" | "never" => (false, true),
+        "always" => (true, true),
+        "initial_only" => (incomplete, false),
+        "when_needed" => (incomplete || position_lost, true),
+        "configuration_based" => (
+            s.cb_data && (incomplete || (s.cb_on_data_error && position_lost)),
+            s.cb_stream,
+        ),
+        _ => (incomplete, true),
+    }
+}
+
+/// The tables the snapshot reads (captured by the filters and
+/// `snapshot.include.collection.list`), as Relation-like descriptions built
+/// from the catalog, and the column list of each.
+async fn snapshot_tables(
+    query: &Client,
+    settings: &Settings,
+) -> Result<(Vec<Relation>, Vec<TableId>, HashMap<TableId, Vec<String>>)> {
+    let rows = query
+        .query(
+            "SELECT c.oid::int8, n.nspname::text, c.relname::text, c.relreplident::text, \
+             array_agg(a.attname::text ORDER BY a.attnum), array_agg(a.atttypid::int8 ORDER BY a.attnum), \
+             array_agg(a.atttypmod ORDER BY a.attnum) \
+             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' \
+             WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' \
+             GROUP BY c.oid, n.nspname, c.relname, c.relreplident ORDER BY n.nspname, c.relname",
+            &[],
+        )
+        .await
+        .map_err(|e| catalog::pg_error("listing the tables to snapshot", e))?;
+    let mut relations = Vec::new();
+    let mut tables = Vec::new();
+    let mut columns = HashMap::new();
+    for row in rows {
+        let (schema, name): (String, String) = (row.get(1), row.get(2));
+        if !settings.filters.includes_table(&schema, &name) {
+            continue;
+        }
+        let full = format!("{schema}.{name}");
+        if !settings.snapshot.include.is_empty()
+            && !settings.snapshot.include.iter().any(|r| r.is_match(&full))
+        {
+            continue;
+        }
+        let names: Vec<String> = row.get(4);
+        let types: Vec<i64> = row.get(5);
+        let mods: Vec<i32> = row.get(6);
+        let ident: String = row.get(3);
+        let relation = Relation {
+            oid: row.get::<_, i64>(0) as u32,
+            namespace: schema.clone(),
+            name: name.clone(),
+            replica_identity: crate::pgoutput::ReplicaIdentity::from_byte(
+                ident.bytes().next().unwrap_or(b'd'),
+            )
+            .unwrap_or(crate::pgoutput::ReplicaIdentity::Default),
+            columns: names
+                .iter()
+                .zip(types.iter().zip(mods.iter()))
+                .map(|(n, (t, m))| crate::pgoutput::RelationColumn {
+                    is_key: false,
+                    name: n.clone(),
+                    type_oid: *t as u32,
+                    type_modifier: *m,
+                })
+                .collect(),
+        };
+        let id = TableId::new(schema, name);
+        columns.insert(id.clone(), names);
+        tables.push(id);
+        relations.push(relation);
+    }
+    Ok((relations, tables, columns))
 }
 
 #[async_trait]
@@ -1151,39 +1494,147 @@ impl SourceTask for PostgresTask {
             )
             .await
             .map_err(|e| catalog::pg_error("looking up the replication slot", e))?;
-        let confirmed: Lsn = match slot {
-            Some(row) => {
-                let plugin: Option<String> = row.get(0);
-                let db: Option<String> = row.get(1);
-                if plugin.as_deref() != Some("pgoutput")
-                    || db.as_deref() != Some(settings.connect.dbname.as_str())
-                {
-                    return Err(ConnectError::config(format!(
-                        "slot.name: replication slot '{}' exists but uses plugin {:?} on database {:?}; sluice needs a pgoutput slot on '{}'",
-                        settings.slot, plugin, db, settings.connect.dbname
-                    )));
-                }
-                row.get::<_, Option<String>>(2)
-                    .and_then(|l| l.parse().ok())
-                    .unwrap_or_default()
+        if let Some(row) = &slot {
+            let plugin: Option<String> = row.get(0);
+            let db: Option<String> = row.get(1);
+            if plugin.as_deref() != Some("pgoutput")
+                || db.as_deref() != Some(settings.connect.dbname.as_str())
+            {
+                return Err(ConnectError::config(format!(
+                    "slot.name: replication slot '{}' exists but uses plugin {:?} on database {:?}; sluice needs a pgoutput slot on '{}'",
+                    settings.slot, plugin, db, settings.connect.dbname
+                )));
             }
+        }
+        let (do_snapshot, then_stream) =
+            snapshot_decision(&settings.snapshot, stored.as_ref(), slot.is_some());
+        let mut snapshot_name: Option<String> = None;
+        let mut holder: Option<Client> = None;
+        let confirmed: Lsn = match &slot {
+            Some(row) => row
+                .get::<_, Option<String>>(2)
+                .and_then(|l| l.parse().ok())
+                .unwrap_or_default(),
             None => {
+                let action = if do_snapshot {
+                    SnapshotAction::Export
+                } else {
+                    SnapshotAction::NoExport
+                };
                 let created = repl
-                    .create_logical_slot(
-                        &settings.slot,
-                        "pgoutput",
-                        false,
-                        SnapshotAction::NoExport,
-                    )
+                    .create_logical_slot(&settings.slot, "pgoutput", false, action)
                     .await
                     .map_err(ConnectError::from)?;
-                tracing::info!(slot = %settings.slot, consistent_point = %created.consistent_point, "created replication slot");
+                tracing::info!(slot = %settings.slot, consistent_point = %created.consistent_point, snapshot = ?created.snapshot_name, "created replication slot");
+                snapshot_name = created.snapshot_name;
                 created.consistent_point
             }
         };
+        let common = CommonSchemas::new(!matches!(settings.types.binary, BinaryHandling::Bytes));
+        let source = SourceFields {
+            name: settings.topic_prefix.clone(),
+            db: settings.connect.dbname.clone(),
+        };
+
+        if do_snapshot {
+            if !settings.snapshot.delay.is_zero() {
+                tokio::time::sleep(settings.snapshot.delay).await;
+            }
+            let snapshot_lsn = confirmed;
+            if snapshot_name.is_none() {
+                // The slot already exists (a snapshot that did not finish,
+                // snapshot.mode=always, …): export a fresh snapshot from a
+                // transaction kept open for the readers. Streaming then starts
+                // at the slot's position, before this snapshot: changes in
+                // between arrive again (at-least-once), none is lost.
+                let client = catalog::connect(&settings.connect, "sluice-snapshot-holder").await?;
+                client
+                    .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await
+                    .map_err(|e| catalog::pg_error("opening the snapshot transaction", e))?;
+                let name: String = client
+                    .query_one("SELECT pg_catalog.pg_export_snapshot()", &[])
+                    .await
+                    .map_err(|e| catalog::pg_error("exporting a snapshot", e))?
+                    .get(0);
+                snapshot_name = Some(name);
+                holder = Some(client);
+            }
+            let snapshot_name = snapshot_name.expect("set above");
+            let (relations, tables, columns) = snapshot_tables(&query, &settings).await?;
+            tracing::info!(tables = tables.len(), snapshot = %snapshot_name, "starting the initial snapshot");
+            let mut relation_map = HashMap::new();
+            let mut oids = Vec::with_capacity(relations.len());
+            for rel in relations {
+                oids.push(rel.oid);
+                relation_map.insert(rel.oid, rel);
+            }
+            let dialect = crate::snapshot::PgSnapshotDialect::new(
+                settings.connect.clone(),
+                snapshot_name,
+                columns,
+                settings.snapshot.overrides.clone(),
+            );
+            let progress = Arc::new(SnapshotProgress::new());
+            let options = SnapshotOptions {
+                threads: settings.snapshot.threads,
+                chunk_rows: settings.snapshot.chunk_rows,
+                batch_rows: settings.snapshot.fetch_size.min(settings.max_batch),
+                max_bytes: 0,
+            };
+            let table_count = tables.len();
+            let stream = sluice_snapshot::start_snapshot(
+                Arc::new(dialect),
+                tables,
+                options,
+                progress.clone(),
+            );
+            let reporter = sluice_snapshot::progress::spawn_reporter(
+                progress.clone(),
+                context.connector_name.clone(),
+            );
+            let phase = Phase::Snapshot(Box::new(SnapshotPhase {
+                stream,
+                markers: MarkerTracker::new(table_count),
+                oids,
+                repl: Some(repl),
+                _holder: holder,
+                then_stream,
+                lsn: snapshot_lsn.0,
+                ts_us: now_us(),
+                progress,
+                reporter,
+            }));
+            self.running = Some(Running {
+                common,
+                source,
+                partition,
+                query,
+                stream: None,
+                phase,
+                decoder: Decoder::new(1),
+                registry,
+                relations: relation_map,
+                tables: HashMap::new(),
+                tx: None,
+                last_commit_end: None,
+                last_xid: None,
+                last_received: confirmed,
+                processed: confirmed,
+                resume: None,
+                flushed: confirmed,
+                last_emitted: None,
+                pending_position: None,
+                all_committed: true,
+                last_status: Instant::now(),
+                last_heartbeat: Instant::now(),
+                settings,
+            });
+            return Ok(());
+        }
 
         let (start_lsn, resume) = match &stored {
-            Some(o) => {
+            Some(o) if !o.contains_key("snapshot") => {
                 let start = offset_u64(o, "lsn_commit").map(Lsn).unwrap_or_default();
                 let resume = match (o.get("txId").and_then(Json::as_u64), offset_u64(o, "lsn")) {
                     (Some(xid), Some(lsn))
@@ -1200,28 +1651,17 @@ impl SourceTask for PostgresTask {
                 };
                 (start, resume)
             }
-            None => (Lsn(0), None),
+            _ => (Lsn(0), None),
         };
-        tracing::info!(slot = %settings.slot, start = %start_lsn, confirmed_flush = %confirmed, resume = ?resume, "starting replication");
-        let publication = settings.publication.replace('"', "\"\"");
-        let pubnames = format!("\"{publication}\"");
-        let stream = repl
-            .start_logical_replication(
-                &settings.slot,
-                start_lsn,
-                &[
-                    ("proto_version", "1"),
-                    ("publication_names", pubnames.as_str()),
-                    ("messages", "true"),
-                ],
+        let (stream, phase) = if then_stream {
+            tracing::info!(slot = %settings.slot, start = %start_lsn, confirmed_flush = %confirmed, resume = ?resume, "starting replication");
+            (
+                Some(start_streaming(repl, &settings, start_lsn).await?),
+                Phase::Streaming,
             )
-            .await
-            .map_err(ConnectError::from)?;
-
-        let common = CommonSchemas::new(!matches!(settings.types.binary, BinaryHandling::Bytes));
-        let source = SourceFields {
-            name: settings.topic_prefix.clone(),
-            db: settings.connect.dbname.clone(),
+        } else {
+            tracing::info!("the snapshot is complete and snapshot.mode asks for no streaming");
+            (None, Phase::Done)
         };
         let flushed = confirmed.max(start_lsn);
         self.running = Some(Running {
@@ -1230,6 +1670,7 @@ impl SourceTask for PostgresTask {
             partition,
             query,
             stream,
+            phase,
             decoder: Decoder::new(1),
             registry,
             relations: HashMap::new(),
@@ -1256,10 +1697,23 @@ impl SourceTask for PostgresTask {
             .running
             .as_mut()
             .ok_or_else(|| ConnectError::internal("poll before start"))?;
+        match r.phase {
+            Phase::Snapshot(_) => return r.poll_snapshot().await,
+            Phase::Done => {
+                tokio::time::sleep(r.settings.poll_interval).await;
+                return Ok(Vec::new());
+            }
+            Phase::Streaming => {}
+        }
         let deadline = tokio::time::Instant::now() + r.settings.poll_interval;
         let mut out = Vec::new();
         loop {
-            let next = match r.stream.try_next_buffered().map_err(ConnectError::from)? {
+            let Some(stream) = r.stream.as_mut() else {
+                return Err(ConnectError::internal(
+                    "streaming without a replication stream",
+                ));
+            };
+            let next = match stream.try_next_buffered().map_err(ConnectError::from)? {
                 Some(m) => Some(m),
                 None => {
                     // At a transaction boundary with records in hand: hand
@@ -1267,7 +1721,7 @@ impl SourceTask for PostgresTask {
                     if !out.is_empty() && r.tx.is_none() {
                         break;
                     }
-                    match tokio::time::timeout_at(deadline, r.stream.next()).await {
+                    match tokio::time::timeout_at(deadline, stream.next()).await {
                         Err(_) => break,
                         Ok(m) => m.map_err(ConnectError::from)?,
                     }
@@ -1354,8 +1808,14 @@ impl SourceTask for PostgresTask {
             let slot = r.settings.slot.clone();
             let drop_slot = r.settings.drop_slot_on_stop;
             let query = r.query;
-            if let Err(e) = r.stream.stop().await {
-                tracing::debug!("ending the replication stream: {e}");
+            if let Some(stream) = r.stream {
+                if let Err(e) = stream.stop().await {
+                    tracing::debug!("ending the replication stream: {e}");
+                }
+            }
+            if let Phase::Snapshot(snap) = r.phase {
+                snap.progress.aborted();
+                snap.reporter.abort();
             }
             if drop_slot {
                 tracing::info!(slot = %slot, "dropping the replication slot (slot.drop.on.stop=true)");

@@ -187,6 +187,10 @@ pub struct SourceInfo<'a> {
     pub schema: &'a str,
     pub table: &'a str,
     pub tx_id: Option<i64>,
+    /// `source.snapshot`: a snapshot marker (`"first"`, `"true"`, …), or
+    /// `None` for streamed changes (rendered as the schema default
+    /// `"false"`).
+    pub snapshot: Option<&'static str>,
 }
 
 /// Connector-wide parts of the source block.
@@ -213,7 +217,8 @@ impl SourceFields {
                 Value::String(CONNECTOR_NAME.into()),
                 Value::String(self.name.clone()),
                 Value::Int64(info.ts_us.div_euclid(1000)),
-                Value::Null, // snapshot: null renders as the schema default "false"
+                info.snapshot
+                    .map_or(Value::Null, |m| Value::String(m.into())),
                 Value::String(self.db.clone()),
                 Value::String(sequence),
                 Value::Int64(info.ts_us),

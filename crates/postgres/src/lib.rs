@@ -18,6 +18,7 @@ pub mod filters;
 pub mod lsn;
 pub mod pgoutput;
 pub mod replication;
+pub mod snapshot;
 pub mod types;
 
 pub use connector::PostgresConnector;

@@ -265,8 +265,12 @@ impl Worker {
                 },
             }
         }
+        let mut prefixes: Vec<&str> = CONNECTOR_PREFIXES.to_vec();
+        if let Some(c) = self.plugins.connector(class) {
+            prefixes.extend_from_slice(c.config_prefixes());
+        }
         let unknown_keys = known
-            .unknown_keys(props, CONNECTOR_KEYS, CONNECTOR_PREFIXES)
+            .unknown_keys(props, CONNECTOR_KEYS, &prefixes)
             .into_iter()
             .map(String::from)
             .collect();
