@@ -405,6 +405,7 @@ mod tests {
                 schema: "public",
                 table: "t",
                 tx_id: Some(7),
+                snapshot: None,
             },
         );
         assert_eq!(
@@ -426,8 +427,10 @@ mod tests {
                 schema: "",
                 table: "",
                 tx_id: None,
+                snapshot: Some("last"),
             },
         );
+        assert_eq!(s.get("snapshot"), Some(&Value::String("last".into())));
         assert_eq!(
             s.get("sequence"),
             Some(&Value::String("[null,\"5\"]".into()))
