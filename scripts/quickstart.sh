@@ -108,7 +108,6 @@ cat >"$dir/inventory-connector.json" <<JSON
     "topic.prefix": "dbserver1",
     "plugin.name": "pgoutput",
     "slot.name": "quickstart",
-    "snapshot.mode": "no_data",
     "heartbeat.interval.ms": "10000"
   }
 }

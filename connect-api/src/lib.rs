@@ -34,5 +34,7 @@ pub use record::{
     SourceRecord,
 };
 pub use sink::{BatchAck, Sink, SinkContext, SinkPlugin};
-pub use source::{OffsetReader, SourceConnector, SourceTask, SourceTaskContext};
+pub use source::{
+    NoopReporter, OffsetReader, SourceConnector, SourceTask, SourceTaskContext, TaskReporter,
+};
 pub use transform::{Predicate, Transform, TransformPlugin};

@@ -16,6 +16,19 @@ pub trait OffsetReader: Send + Sync {
     ) -> Option<SourceOffset>;
 }
 
+/// Lets a task publish details of its state (e.g. snapshot progress) for
+/// the status store and the REST API. Cheap; may be called often.
+pub trait TaskReporter: Send + Sync {
+    fn report(&self, key: &str, value: serde_json::Value);
+}
+
+/// A reporter that keeps nothing (tests, tools).
+pub struct NoopReporter;
+
+impl TaskReporter for NoopReporter {
+    fn report(&self, _key: &str, _value: serde_json::Value) {}
+}
+
 /// What a task gets when it starts.
 pub struct SourceTaskContext {
     /// The connector's name (`name` in its configuration).
@@ -25,6 +38,8 @@ pub struct SourceTaskContext {
     pub config: Props,
     /// Committed offsets.
     pub offsets: std::sync::Arc<dyn OffsetReader>,
+    /// Where the task publishes details of its state.
+    pub reporter: std::sync::Arc<dyn TaskReporter>,
 }
 
 /// A source connector: validates configuration and splits work into tasks.

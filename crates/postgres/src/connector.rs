@@ -365,6 +365,8 @@ enum Phase {
 
 struct SnapshotPhase {
     stream: SnapshotStream<TupleData>,
+    reporter_sink: Arc<dyn sluice_connect_api::TaskReporter>,
+    last_report: Instant,
     markers: MarkerTracker<(usize, TupleData)>,
     /// Relation OID per snapshot table index.
     oids: Vec<u32>,
@@ -1215,6 +1217,17 @@ impl Running {
             }
         }
         self.finish_batch(&mut out);
+        if let Phase::Snapshot(snap) = &mut self.phase {
+            if finished || snap.last_report.elapsed() >= Duration::from_secs(1) {
+                snap.last_report = Instant::now();
+                let mut metrics = snap.progress.metrics();
+                if finished {
+                    metrics["SnapshotRunning"] = json!(false);
+                    metrics["SnapshotCompleted"] = json!(true);
+                }
+                snap.reporter_sink.report("snapshot", metrics);
+            }
+        }
         if finished {
             self.finish_snapshot().await?;
         }
@@ -1604,6 +1617,8 @@ impl SourceTask for PostgresTask {
                 ts_us: now_us(),
                 progress,
                 reporter,
+                reporter_sink: context.reporter.clone(),
+                last_report: Instant::now(),
             }));
             self.running = Some(Running {
                 common,

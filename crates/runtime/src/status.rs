@@ -51,12 +51,16 @@ pub trait StatusStore: Send + Sync {
     fn connector(&self, connector: &str) -> Option<Status>;
     fn tasks(&self, connector: &str) -> Vec<(u32, Status)>;
     fn remove(&self, connector: &str);
+    /// Details a task published (e.g. `snapshot` progress), by key.
+    fn put_task_detail(&self, connector: &str, task: u32, key: &str, value: serde_json::Value);
+    fn task_details(&self, connector: &str, task: u32) -> BTreeMap<String, serde_json::Value>;
 }
 
 #[derive(Default)]
 struct Entry {
     connector: Option<Status>,
     tasks: BTreeMap<u32, Status>,
+    details: BTreeMap<u32, BTreeMap<String, serde_json::Value>>,
 }
 
 /// In-memory [`StatusStore`].
@@ -106,5 +110,39 @@ impl StatusStore for MemoryStatusStore {
     }
     fn remove(&self, connector: &str) {
         self.entries.lock().expect("status lock").remove(connector);
+    }
+    fn put_task_detail(&self, connector: &str, task: u32, key: &str, value: serde_json::Value) {
+        self.entries
+            .lock()
+            .expect("status lock")
+            .entry(connector.to_string())
+            .or_default()
+            .details
+            .entry(task)
+            .or_default()
+            .insert(key.to_string(), value);
+    }
+    fn task_details(&self, connector: &str, task: u32) -> BTreeMap<String, serde_json::Value> {
+        self.entries
+            .lock()
+            .expect("status lock")
+            .get(connector)
+            .and_then(|e| e.details.get(&task).cloned())
+            .unwrap_or_default()
+    }
+}
+
+/// A [`TaskReporter`](sluice_connect_api::TaskReporter) that writes into a
+/// status store.
+pub struct StatusReporter {
+    pub store: std::sync::Arc<dyn StatusStore>,
+    pub connector: String,
+    pub task: u32,
+}
+
+impl sluice_connect_api::TaskReporter for StatusReporter {
+    fn report(&self, key: &str, value: serde_json::Value) {
+        self.store
+            .put_task_detail(&self.connector, self.task, key, value);
     }
 }

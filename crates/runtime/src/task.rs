@@ -199,6 +199,11 @@ impl TaskRunner {
                 connector: self.settings.connector.clone(),
                 store: self.offsets.clone(),
             }),
+            reporter: Arc::new(crate::status::StatusReporter {
+                store: self.status.clone(),
+                connector: self.settings.connector.clone(),
+                task: self.settings.task_id,
+            }),
         };
         if let Err(e) = task.start(context).await {
             let _ = task.stop().await;

@@ -354,6 +354,7 @@ mod tests {
                 connector: "c".into(),
                 store,
             }),
+            reporter: Arc::new(sluice_connect_api::NoopReporter),
         }
     }
 
