@@ -376,3 +376,125 @@ fn kill_9_mid_snapshot_then_restart_ends_complete_and_correct() {
     assert!(terminate(&mut child).success(), "{}", log(&env));
     assert_eq!(replay(&ev), expected);
 }
+
+#[test]
+fn incremental_snapshot_from_the_signal_table_under_writes_survives_kill_9() {
+    let pg = PgServer::start().unwrap();
+    let env = setup(
+        &pg,
+        json!({
+            "snapshot.mode": "no_data",
+            "signal.data.collection": "public.dbz_signal",
+            "incremental.snapshot.chunk.size": "200",
+            "max.batch.size": "200"
+        }),
+    );
+    pg.psql(
+        &env.db,
+        "CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL, pad text);\
+         INSERT INTO t SELECT g, 0, repeat('i', 100) FROM generate_series(1, 100000) g;\
+         CREATE TABLE dbz_signal (id varchar(64) PRIMARY KEY, type varchar(32) NOT NULL, data varchar(2048));",
+    )
+    .unwrap();
+    let mut child = start(&env);
+    let started = Instant::now();
+    while !log(&env).contains("starting replication") {
+        assert!(started.elapsed() < Duration::from_secs(30), "{}", log(&env));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        let (port, db) = (pg.port(), env.db.clone());
+        std::thread::spawn(move || {
+            let mut i = 0i64;
+            while !stop.load(Ordering::Relaxed) && i < 300 {
+                i += 1;
+                let sql = format!(
+                    "UPDATE t SET v = v + 1 WHERE id % 500 = {}; INSERT INTO t VALUES ({}, 3, 'w'); DELETE FROM t WHERE id = {};",
+                    i % 500,
+                    100_000 + i,
+                    20_000 + i
+                );
+                let _ = Command::new("psql")
+                    .args([
+                        "-X",
+                        "-q",
+                        "-h",
+                        "127.0.0.1",
+                        "-p",
+                        &port.to_string(),
+                        "-U",
+                        "postgres",
+                        "-d",
+                        &db,
+                        "-c",
+                        &sql,
+                    ])
+                    .status();
+                std::thread::sleep(Duration::from_millis(15));
+            }
+        })
+    };
+    pg.psql(
+        &env.db,
+        "INSERT INTO dbz_signal VALUES ('sig-1', 'execute-snapshot', '{\"data-collections\": [\"public.t\"], \"type\": \"incremental\"}');",
+    )
+    .unwrap();
+    // Kill -9 part-way through the incremental snapshot.
+    let started = Instant::now();
+    while events(&env)
+        .iter()
+        .filter(|e| e["value"]["op"] == "r")
+        .count()
+        < 2_000
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no incremental snapshot progress\n{}",
+            log(&env)
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let killed_at = events(&env).len();
+    assert!(
+        !log(&env).contains("incremental snapshot completed"),
+        "completed before the kill; nothing tested"
+    );
+    let mut child = start(&env);
+    let started = Instant::now();
+    while !log(&env).contains("incremental snapshot completed") {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the incremental snapshot did not complete\n{}",
+            log(&env)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+    assert!(
+        log(&env).contains("resuming the incremental snapshot"),
+        "{}",
+        log(&env)
+    );
+    let expected = db_state(&pg, &env.db);
+    let ev = wait_for(&env, "the database's state", Duration::from_secs(60), |e| {
+        replay(e) == expected
+    });
+    assert!(terminate(&mut child).success(), "{}", log(&env));
+    let r_events: Vec<&Value> = ev.iter().filter(|e| e["value"]["op"] == "r").collect();
+    assert!(r_events
+        .iter()
+        .all(|e| e["value"]["source"]["snapshot"] == "incremental"));
+    assert!(
+        ev[killed_at..].iter().any(|e| e["value"]["op"] == "r"),
+        "nothing was read after the restart"
+    );
+    // Watermarks went through the signal table (Debezium's insert_insert).
+    assert!(ev.iter().any(|e| e["topic"] == "s.public.dbz_signal"
+        && e["value"]["after"]["type"] == "snapshot-window-open"));
+}

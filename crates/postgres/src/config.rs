@@ -89,6 +89,12 @@ pub fn config_def() -> ConfigDef {
         .define(k("message.prefix.exclude.list", List).default("").importance(Low).doc("Prefixes of logical decoding messages not to capture."))
         .define(k("schema.name.adjustment.mode", String).default("none").validator(Validator::OneOf(&["none", "avro", "avro_unicode"])).importance(Low).doc("How schema names are adjusted for Avro compatibility."))
         .define(k("field.name.adjustment.mode", String).default("none").validator(Validator::OneOf(&["none", "avro", "avro_unicode"])).importance(Low).doc("How field names are adjusted for Avro compatibility."))
+        .define(k("signal.data.collection", String).optional().importance(Low).doc("The signal table (<schema>.<table>, columns id, type, data): INSERTs into it are signals (execute-snapshot, stop-snapshot, pause-snapshot, resume-snapshot, log); incremental snapshots write their watermarks to it. It must be captured by the publication."))
+        .define(k("signal.enabled.channels", List).default("source").validator(Validator::EachOneOf(&["source", "file", "kafka", "jmx"])).importance(Low).doc("Where signals come from: source (the signal table) and file (signal.file); kafka and jmx are not implemented."))
+        .define(k("signal.file", String).default("file-signals.txt").importance(Low).doc("The signal file of the file channel: one JSON signal per line ({\"id\", \"type\", \"data\"}), read as lines are appended."))
+        .define(k("signal.poll.interval.ms", Long).default("5000").validator(Validator::at_least(0)).importance(Low).doc("Accepted for compatibility; the signal file is checked at every poll."))
+        .define(k("incremental.snapshot.chunk.size", Int).default("1024").validator(Validator::at_least(1)).importance(Medium).doc("Rows per chunk of an incremental snapshot."))
+        .define(k("incremental.snapshot.watermarking.strategy", String).default("insert_insert").validator(Validator::OneOf(&["insert_insert"])).importance(Low).doc("How watermarks are written: insert_insert (an open and a close row per chunk)."))
         .define(k("flush.lsn.source", Boolean).default("true").importance(Low).doc("Report committed positions to the server (confirmed_flush_lsn); false leaves the slot to an external process."))
 }
 
@@ -111,8 +117,6 @@ fn valid_topic_prefix(v: &sluice_connect_api::ConfigValue) -> Result<(), String>
 /// them so a user knows their setting has no effect.
 pub const NOT_IMPLEMENTED: &[&str] = &[
     "snapshot.locking.mode",
-    "signal.data.collection",
-    "incremental.snapshot.chunk.size",
     "replica.identity.autoset.values",
     "slot.stream.params",
     "slot.failover",

@@ -124,6 +124,10 @@ struct Settings {
     message_include: Vec<regex::Regex>,
     message_exclude: Vec<regex::Regex>,
     snapshot: SnapshotSettings,
+    signal_table: Option<TableId>,
+    signal_source: bool,
+    signal_file: Option<std::path::PathBuf>,
+    inc_chunk_size: usize,
 }
 
 /// The `snapshot.*` settings.
@@ -292,6 +296,35 @@ fn parse_settings(props: &Props) -> Result<Settings> {
             cb_on_data_error: v
                 .get_bool("snapshot.mode.configuration.based.snapshot.on.data.error"),
         },
+        signal_table: match v
+            .get_string("signal.data.collection")
+            .filter(|t| !t.trim().is_empty())
+        {
+            Some(t) => {
+                // Debezium accepts <schema>.<table> (and <db>.<schema>.<table>).
+                let parts: Vec<&str> = t.split('.').collect();
+                match parts.as_slice() {
+                    [schema, table] | [_, schema, table] => Some(TableId::new(*schema, *table)),
+                    _ => {
+                        return Err(invalid(
+                            "signal.data.collection",
+                            format!("'{t}' is not <schema>.<table>"),
+                        ))
+                    }
+                }
+            }
+            None => None,
+        },
+        signal_source: v
+            .get_list("signal.enabled.channels")
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case("source")),
+        signal_file: v
+            .get_list("signal.enabled.channels")
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case("file"))
+            .then(|| std::path::PathBuf::from(s("signal.file"))),
+        inc_chunk_size: v.get_int("incremental.snapshot.chunk.size").max(1) as usize,
     })
 }
 
@@ -410,6 +443,16 @@ struct Running {
     last_emitted: Option<SourceOffset>,
     /// Position of the newest record pushed into the current batch.
     pending_position: Option<Position>,
+    /// Incremental snapshot: persistent state, its offset form, the open
+    /// window, pause flag, the current table's key, the signal file read
+    /// position.
+    inc: crate::incremental::IncState,
+    inc_offset: Option<Arc<Vec<(&'static str, Json)>>>,
+    window: Option<crate::incremental::Window>,
+    inc_paused: bool,
+    inc_table: Option<(TableId, u32, Vec<String>, crate::incremental::KeyInfo)>,
+    signal_file_pos: u64,
+    chunk_counter: u64,
     /// True when every emitted record has been committed.
     all_committed: bool,
     last_status: Instant,
@@ -497,7 +540,7 @@ async fn ensure_publication(client: &Client, s: &Settings) -> Result<()> {
 /// A record's position, turned into Debezium's offset map only for the
 /// last record of each poll batch: the worker commits per batch, so the
 /// maps of the records before it would never be read.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Position {
     lsn: u64,
     lsn_commit: Option<u64>,
@@ -507,10 +550,12 @@ struct Position {
     message_type: &'static str,
     /// Snapshot records: `Some(is the last snapshot record)`.
     snapshot: Option<bool>,
+    /// Incremental snapshot state at this record.
+    incremental: Option<Arc<Vec<(&'static str, Json)>>>,
 }
 
 impl Position {
-    fn to_offset(self) -> SourceOffset {
+    fn to_offset(&self) -> SourceOffset {
         let mut o = Map::new();
         if let Some(last) = self.snapshot {
             // Debezium's snapshot keys: a stored offset without
@@ -535,6 +580,11 @@ impl Position {
         if self.events_at_lsn > 0 {
             o.insert("lsn_events_processed".into(), json!(self.events_at_lsn));
         }
+        if let Some(inc) = &self.incremental {
+            for (k, v) in inc.iter() {
+                o.insert((*k).into(), v.clone());
+            }
+        }
         o
     }
 }
@@ -557,6 +607,7 @@ impl Running {
             ts_us,
             message_type,
             snapshot: None,
+            incremental: self.inc_offset.clone(),
         });
     }
 
@@ -565,12 +616,385 @@ impl Running {
         out.push(record);
     }
 
+    fn set_inc_state(&mut self, state: crate::incremental::IncState) {
+        self.inc = state;
+        self.inc_offset = self.inc.is_active().then(|| Arc::new(self.inc.to_offset()));
+    }
+
+    /// A streamed change of `oid`: inside an open window, it supersedes the
+    /// chunk's row of the same key.
+    fn inc_observe(&mut self, oid: u32, tuples: &[&TupleData]) {
+        let (Some(w), Some((_, _, _, info))) = (self.window.as_mut(), self.inc_table.as_ref())
+        else {
+            return;
+        };
+        if !w.open || w.oid != oid {
+            return;
+        }
+        for t in tuples {
+            w.rows.remove(&crate::incremental::key_of(t, info));
+        }
+    }
+
+    fn is_signal_table(&self, table: &TableSchema) -> bool {
+        self.settings
+            .signal_table
+            .as_ref()
+            .is_some_and(|t| t.schema == table.schema_name && t.table == table.table_name)
+    }
+
+    fn signal_from_row(&self, oid: u32, row: &TupleData) -> Option<crate::incremental::Signal> {
+        let rel = self.relations.get(&oid)?;
+        let col = |name: &str| -> Option<String> {
+            let i = rel.columns.iter().position(|c| c.name == name)?;
+            row.columns
+                .get(i)?
+                .as_bytes()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+        };
+        Some(crate::incremental::Signal {
+            id: col("id")?,
+            kind: col("type")?,
+            data: col("data")
+                .map(|d| crate::incremental::parse_data(&Json::String(d)))
+                .unwrap_or(Json::Null),
+        })
+    }
+
+    /// Acts on a signal. `position` is the stream position of a signal read
+    /// from the signal table (the file channel has none).
+    async fn process_signal(
+        &mut self,
+        signal: crate::incremental::Signal,
+        position: Option<(u64, u64)>,
+        out: &mut Vec<SourceRecord>,
+    ) -> Result<()> {
+        let chunk = self.window.as_ref().map(|w| w.chunk_id.clone());
+        match signal.kind.as_str() {
+            "snapshot-window-open" => {
+                if chunk.is_some_and(|c| signal.id == format!("{c}-open")) {
+                    if let Some(w) = self.window.as_mut() {
+                        w.open = true;
+                    }
+                }
+            }
+            "snapshot-window-close" => {
+                if let (Some(c), Some((lsn, at))) = (chunk, position) {
+                    if signal.id == format!("{c}-close") {
+                        self.close_window(lsn, at, out).await?;
+                    }
+                }
+            }
+            "execute-snapshot" => {
+                let kind = signal.data["type"]
+                    .as_str()
+                    .unwrap_or("incremental")
+                    .to_ascii_lowercase();
+                if kind != "incremental" {
+                    tracing::warn!(signal = %signal.id, "execute-snapshot of type '{kind}' is not implemented by sluice (only incremental); signal ignored");
+                    return Ok(());
+                }
+                let conditions: HashMap<String, String> = signal.data["additional-conditions"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|c| {
+                                Some((
+                                    c["data-collection"].as_str()?.to_string(),
+                                    c["filter"].as_str()?.to_string(),
+                                ))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let mut state = self.inc.clone();
+                for name in signal.data["data-collections"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Json::as_str)
+                {
+                    let Some((schema, table)) = name.split_once('.') else {
+                        tracing::warn!(signal = %signal.id, "data collection '{name}' is not <schema>.<table>; skipped");
+                        continue;
+                    };
+                    let id = TableId::new(schema, table);
+                    if !state.tables.iter().any(|t| t.id == id) {
+                        state.tables.push_back(crate::incremental::IncTable {
+                            id,
+                            condition: conditions.get(name).cloned(),
+                        });
+                    }
+                }
+                tracing::info!(signal = %signal.id, tables = ?state.tables.iter().map(|t| t.id.to_string()).collect::<Vec<_>>(), "incremental snapshot requested");
+                self.set_inc_state(state);
+            }
+            "stop-snapshot" => {
+                let names: Vec<String> = signal.data["data-collections"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Json::as_str)
+                            .map(String::from)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let mut state = self.inc.clone();
+                let current = state.tables.front().map(|t| t.id.to_string());
+                if names.is_empty() {
+                    state = crate::incremental::IncState::default();
+                } else {
+                    state.tables.retain(|t| !names.contains(&t.id.to_string()));
+                }
+                if state.tables.front().map(|t| t.id.to_string()) != current {
+                    state.last_key = None;
+                    state.max_key = None;
+                    self.window = None;
+                    self.inc_table = None;
+                }
+                tracing::info!(signal = %signal.id, "incremental snapshot stopped for {}", if names.is_empty() { "all tables".to_string() } else { names.join(", ") });
+                self.set_inc_state(state);
+            }
+            "pause-snapshot" => {
+                tracing::info!(signal = %signal.id, "incremental snapshot paused");
+                self.inc_paused = true;
+            }
+            "resume-snapshot" => {
+                tracing::info!(signal = %signal.id, "incremental snapshot resumed");
+                self.inc_paused = false;
+            }
+            "log" => {
+                tracing::info!(signal = %signal.id, "{}", signal.data["message"].as_str().unwrap_or(""));
+            }
+            other => tracing::warn!(signal = %signal.id, "unknown signal type '{other}' ignored"),
+        }
+        Ok(())
+    }
+
+    /// The close watermark reached the stream: emit what is left of the
+    /// chunk, then move on.
+    async fn close_window(&mut self, lsn: u64, at: u64, out: &mut Vec<SourceRecord>) -> Result<()> {
+        let Some(mut window) = self.window.take() else {
+            return Ok(());
+        };
+        let Some(table) = self.table(window.oid).await? else {
+            return Ok(());
+        };
+        let (xid, ts_us) = self
+            .tx
+            .as_ref()
+            .map_or((None, now_us()), |t| (Some(t.xid), t.ts_us));
+        let mut emitted = 0usize;
+        for key in std::mem::take(&mut window.order) {
+            let Some(row) = window.rows.remove(&key) else {
+                continue;
+            };
+            let (after, key) = self.row(&table, &row)?;
+            let source = self.source.build(
+                &self.common,
+                &SourceInfo {
+                    ts_us,
+                    last_commit_lsn: self.last_commit_end,
+                    lsn: Some(lsn),
+                    schema: &table.schema_name,
+                    table: &table.table_name,
+                    tx_id: xid.map(i64::from),
+                    snapshot: Some("incremental"),
+                },
+            );
+            let envelope = table.envelope("r", None, Some(after), source, None, now_us());
+            // The chunk's rows carry the state *before* this chunk: a restart
+            // after some of them reads the chunk again (duplicates, no gap).
+            self.position(lsn, at, xid, ts_us, "INSERT");
+            let rec = SourceRecord::new(
+                Some(self.partition.clone()),
+                None,
+                table.topic.clone(),
+                Some(table.envelope_schema.clone()),
+                Value::Struct(envelope),
+            )
+            .with_key(
+                table.key_schema.clone(),
+                key.map_or(Value::Null, Value::Struct),
+            )
+            .with_timestamp(now_us() / 1000);
+            self.push(out, rec);
+            emitted += 1;
+        }
+        let mut state = self.inc.clone();
+        if window.table_done {
+            let done = state.tables.pop_front();
+            state.last_key = None;
+            state.max_key = None;
+            self.inc_table = None;
+            tracing::info!(table = ?done.map(|t| t.id.to_string()), "incremental snapshot of table done");
+        } else {
+            state.last_key = window.last_key.clone();
+        }
+        tracing::debug!(emitted, "incremental snapshot chunk emitted");
+        if !state.is_active() {
+            tracing::info!("incremental snapshot completed");
+        }
+        self.set_inc_state(state);
+        Ok(())
+    }
+
+    /// Starts the next chunk when an incremental snapshot is running and no
+    /// window is open: open watermark, read, close watermark.
+    async fn maybe_next_chunk(&mut self) -> Result<()> {
+        if !self.inc.is_active() || self.inc_paused || self.window.is_some() {
+            return Ok(());
+        }
+        let Some(signal_table) = self.settings.signal_table.clone() else {
+            tracing::error!("an incremental snapshot needs signal.data.collection (its watermarks are written there); dropped");
+            self.set_inc_state(crate::incremental::IncState::default());
+            return Ok(());
+        };
+        loop {
+            let Some(next) = self.inc.tables.front().cloned() else {
+                return Ok(());
+            };
+            if self
+                .inc_table
+                .as_ref()
+                .is_none_or(|(id, ..)| *id != next.id)
+            {
+                let (relations, tables, columns) =
+                    snapshot_tables(&self.query, &self.settings).await?;
+                let found = tables.iter().position(|t| *t == next.id);
+                let info = match found {
+                    Some(i) => {
+                        let cols = columns.get(&next.id).cloned().unwrap_or_default();
+                        crate::incremental::key_info(&self.query, &next.id, &cols)
+                            .await?
+                            .map(|k| (relations[i].clone(), cols, k))
+                    }
+                    None => None,
+                };
+                let Some((relation, cols, key)) = info else {
+                    tracing::warn!(table = %next.id, "incremental snapshot: table is not captured or has no primary key; skipped");
+                    let mut st = self.inc.clone();
+                    st.tables.pop_front();
+                    st.last_key = None;
+                    st.max_key = None;
+                    self.set_inc_state(st);
+                    continue;
+                };
+                let oid = relation.oid;
+                self.relations.entry(oid).or_insert(relation);
+                self.inc_table = Some((next.id.clone(), oid, cols, key));
+            }
+            if self.inc.max_key.is_none() {
+                let (_, _, _, key) = self.inc_table.as_ref().expect("set above");
+                match crate::incremental::max_key(
+                    &self.query,
+                    &next.id,
+                    key,
+                    next.condition.as_deref(),
+                )
+                .await?
+                {
+                    Some(max) => {
+                        let mut st = self.inc.clone();
+                        st.max_key = Some(max);
+                        self.set_inc_state(st);
+                    }
+                    None => {
+                        let mut st = self.inc.clone();
+                        st.tables.pop_front();
+                        st.last_key = None;
+                        self.inc_table = None;
+                        self.set_inc_state(st);
+                        continue;
+                    }
+                }
+            }
+            break;
+        }
+        let (table_id, oid, cols, key) = self.inc_table.clone().expect("resolved above");
+        let condition = self.inc.tables.front().and_then(|t| t.condition.clone());
+        self.chunk_counter += 1;
+        let chunk_id = format!("sluice-{}-{}", now_us(), self.chunk_counter);
+        let target = format!(
+            "{}.{}",
+            catalog::quote_ident(&signal_table.schema),
+            catalog::quote_ident(&signal_table.table)
+        );
+        let watermark = |kind: &str, suffix: &str| {
+            format!(
+                "INSERT INTO {target} (id, type, data) VALUES ('{chunk_id}-{suffix}', '{kind}', '{{\"{}\": \"{}\"}}')",
+                if suffix == "open" { "openWindowTimestamp" } else { "closeWindowTimestamp" },
+                now_us()
+            )
+        };
+        self.query
+            .batch_execute(&watermark("snapshot-window-open", "open"))
+            .await
+            .map_err(|e| {
+                catalog::pg_error(&format!("writing the open watermark to {target}"), e)
+            })?;
+        let rows = crate::incremental::read_chunk(
+            &self.query,
+            &table_id,
+            &cols,
+            &key,
+            self.inc.last_key.as_deref(),
+            self.inc.max_key.as_deref().unwrap_or_default(),
+            self.settings.inc_chunk_size,
+            condition.as_deref(),
+        )
+        .await?;
+        self.query
+            .batch_execute(&watermark("snapshot-window-close", "close"))
+            .await
+            .map_err(|e| {
+                catalog::pg_error(&format!("writing the close watermark to {target}"), e)
+            })?;
+        let mut window = crate::incremental::Window {
+            chunk_id,
+            oid,
+            ..Default::default()
+        };
+        crate::incremental::fill_window(&mut window, rows, &key, self.settings.inc_chunk_size);
+        self.window = Some(window);
+        Ok(())
+    }
+
+    /// New signals appended to the signal file.
+    async fn read_signal_file(&mut self, out: &mut Vec<SourceRecord>) -> Result<()> {
+        let Some(path) = self.settings.signal_file.clone() else {
+            return Ok(());
+        };
+        let Ok(bytes) = std::fs::read(&path) else {
+            return Ok(());
+        };
+        let start = (self.signal_file_pos as usize).min(bytes.len());
+        let Some(end) = bytes[start..]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map(|i| start + i + 1)
+        else {
+            return Ok(());
+        };
+        self.signal_file_pos = end as u64;
+        for line in String::from_utf8_lossy(&bytes[start..end])
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+        {
+            match crate::incremental::Signal::from_json_line(line) {
+                Ok(signal) => self.process_signal(signal, None, out).await?,
+                Err(e) => tracing::warn!(file = %path.display(), "ignoring a bad signal line: {e}"),
+            }
+        }
+        Ok(())
+    }
+
     /// Gives the batch's last record its offset.
     fn finish_batch(&mut self, out: &mut [SourceRecord]) {
         let pending = self.pending_position.take();
         if let Some(last) = out.last_mut() {
             if last.source_offset.is_none() {
-                last.source_offset = pending.map(Position::to_offset);
+                last.source_offset = pending.map(|p| p.to_offset());
             }
             self.last_emitted = last.source_offset.clone();
         }
@@ -863,6 +1287,12 @@ impl Running {
                 let rec =
                     self.change_record(&table, "c", None, Some(after), key, lsn, at, "INSERT");
                 self.push(out, rec);
+                self.inc_observe(relation, &[&new]);
+                if self.settings.signal_source && self.is_signal_table(&table) {
+                    if let Some(signal) = self.signal_from_row(relation, &new) {
+                        self.process_signal(signal, Some((lsn, at)), out).await?;
+                    }
+                }
             }
             Message::Update {
                 relation, old, new, ..
@@ -877,6 +1307,10 @@ impl Running {
                     return Ok(());
                 };
                 let (after, key) = self.row(&table, &new)?;
+                match &old {
+                    Some(o) => self.inc_observe(relation, &[&new, o.tuple()]),
+                    None => self.inc_observe(relation, &[&new]),
+                }
                 let before = match &old {
                     Some(OldTuple::Full(t)) => Some(self.row(&table, t)?),
                     Some(OldTuple::Key(t)) => Some(self.row(&table, t)?),
@@ -934,6 +1368,7 @@ impl Running {
                     return Ok(());
                 };
                 let (before, key) = self.row(&table, old.tuple())?;
+                self.inc_observe(relation, &[old.tuple()]);
                 let rec =
                     self.change_record(&table, "d", Some(before), None, key, lsn, at, "DELETE");
                 let tomb = self.settings.tombstones.then(|| self.tombstone(&rec));
@@ -1132,6 +1567,11 @@ impl Running {
             o.insert("txId".into(), json!(x));
         }
         o.insert("ts_usec".into(), json!(now_us()));
+        if let Some(inc) = &self.inc_offset {
+            for (k, v) in inc.iter() {
+                o.insert((*k).into(), v.clone());
+            }
+        }
         let key = Struct::from_values(
             self.common.heartbeat_key.clone(),
             vec![Value::String(self.settings.topic_prefix.clone())],
@@ -1273,6 +1713,7 @@ impl Running {
             ts_us,
             message_type: "",
             snapshot: Some(marker == SnapshotMarker::Last),
+            incremental: None,
         });
         Ok(SourceRecord::new(
             Some(self.partition.clone()),
@@ -1640,6 +2081,13 @@ impl SourceTask for PostgresTask {
                 flushed: confirmed,
                 last_emitted: None,
                 pending_position: None,
+                inc: crate::incremental::IncState::default(),
+                inc_offset: None,
+                window: None,
+                inc_paused: false,
+                inc_table: None,
+                signal_file_pos: 0,
+                chunk_counter: 0,
                 all_committed: true,
                 last_status: Instant::now(),
                 last_heartbeat: Instant::now(),
@@ -1699,11 +2147,31 @@ impl SourceTask for PostgresTask {
             flushed,
             last_emitted: None,
             pending_position: None,
+            inc: crate::incremental::IncState::default(),
+            inc_offset: None,
+            window: None,
+            inc_paused: false,
+            inc_table: None,
+            signal_file_pos: 0,
+            chunk_counter: 0,
             all_committed: true,
             last_status: Instant::now(),
             last_heartbeat: Instant::now(),
             settings,
         });
+        if let (Some(r), Some(o)) = (self.running.as_mut(), stored.as_ref()) {
+            if !o.contains_key("snapshot") {
+                // An incremental snapshot in progress resumes at its last chunk.
+                let state = crate::incremental::IncState::from_offset(o);
+                if state.is_active() {
+                    tracing::info!(
+                        tables = state.tables.len(),
+                        "resuming the incremental snapshot"
+                    );
+                }
+                r.set_inc_state(state);
+            }
+        }
         Ok(())
     }
 
@@ -1722,6 +2190,7 @@ impl SourceTask for PostgresTask {
         }
         let deadline = tokio::time::Instant::now() + r.settings.poll_interval;
         let mut out = Vec::new();
+        r.read_signal_file(&mut out).await?;
         loop {
             let Some(stream) = r.stream.as_mut() else {
                 return Err(ConnectError::internal(
@@ -1791,6 +2260,7 @@ impl SourceTask for PostgresTask {
                 r.push(&mut out, hb);
             }
         }
+        r.maybe_next_chunk().await?;
         r.finish_batch(&mut out);
         if r.last_status.elapsed() >= r.settings.status_interval {
             r.send_status(false).await?;

@@ -15,6 +15,7 @@ pub mod config;
 pub mod connector;
 pub mod events;
 pub mod filters;
+pub mod incremental;
 pub mod lsn;
 pub mod pgoutput;
 pub mod replication;
