@@ -498,3 +498,61 @@ fn incremental_snapshot_from_the_signal_table_under_writes_survives_kill_9() {
     assert!(ev.iter().any(|e| e["topic"] == "s.public.dbz_signal"
         && e["value"]["after"]["type"] == "snapshot-window-open"));
 }
+
+#[test]
+fn blocking_snapshot_and_log_signals_from_the_signal_file() {
+    let pg = PgServer::start().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let signals = tmp.path().join("signals.txt");
+    std::fs::write(&signals, "").unwrap();
+    let env = setup(
+        &pg,
+        json!({
+            "snapshot.mode": "no_data",
+            "signal.enabled.channels": "source,file",
+            "signal.file": signals.display().to_string()
+        }),
+    );
+    pg.psql(&env.db, "CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL); INSERT INTO t SELECT g, 1 FROM generate_series(1, 5000) g; ANALYZE;")
+        .unwrap();
+    let mut child = start(&env);
+    let started = Instant::now();
+    while !log(&env).contains("starting replication") {
+        assert!(started.elapsed() < Duration::from_secs(30), "{}", log(&env));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&signals)
+        .unwrap();
+    writeln!(
+        f,
+        r#"{{"id": "l1", "type": "log", "data": {{"message": "hello from the signal file"}}}}"#
+    )
+    .unwrap();
+    writeln!(f, r#"{{"id": "b1", "type": "execute-snapshot", "data": {{"data-collections": ["public.t"], "type": "blocking"}}}}"#).unwrap();
+    drop(f);
+    let ev = wait_for(
+        &env,
+        "the blocking snapshot",
+        Duration::from_secs(60),
+        |e| snapshot_markers(e).iter().any(|m| m == "last"),
+    );
+    pg.psql(&env.db, "UPDATE t SET v = 2 WHERE id = 1;")
+        .unwrap();
+    let expected = db_state(&pg, &env.db);
+    wait_for(
+        &env,
+        "streaming after the blocking snapshot",
+        Duration::from_secs(30),
+        |e| replay(e) == expected,
+    );
+    assert!(terminate(&mut child).success(), "{}", log(&env));
+    let markers = snapshot_markers(&ev);
+    assert_eq!(markers.len(), 5000);
+    assert_eq!(markers.first().map(String::as_str), Some("first"));
+    let l = log(&env);
+    assert!(l.contains("hello from the signal file"), "{l}");
+    assert!(l.contains("blocking snapshot done"), "{l}");
+}

@@ -410,6 +410,8 @@ struct SnapshotPhase {
     /// already existed).
     _holder: Option<Client>,
     then_stream: bool,
+    /// A blocking snapshot during streaming (not the initial one).
+    blocking: bool,
     lsn: u64,
     ts_us: i64,
     progress: Arc<SnapshotProgress>,
@@ -453,6 +455,9 @@ struct Running {
     inc_table: Option<(TableId, u32, Vec<String>, crate::incremental::KeyInfo)>,
     signal_file_pos: u64,
     chunk_counter: u64,
+    /// Tables of a requested blocking snapshot, started at the next
+    /// transaction boundary.
+    pending_blocking: Vec<TableId>,
     /// True when every emitted record has been committed.
     all_committed: bool,
     last_status: Instant,
@@ -690,8 +695,20 @@ impl Running {
                     .as_str()
                     .unwrap_or("incremental")
                     .to_ascii_lowercase();
+                if kind == "blocking" {
+                    let tables: Vec<TableId> = signal.data["data-collections"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Json::as_str)
+                        .filter_map(|n| n.split_once('.').map(|(a, b)| TableId::new(a, b)))
+                        .collect();
+                    tracing::info!(signal = %signal.id, tables = ?tables.iter().map(ToString::to_string).collect::<Vec<_>>(), "blocking snapshot requested");
+                    self.pending_blocking.extend(tables);
+                    return Ok(());
+                }
                 if kind != "incremental" {
-                    tracing::warn!(signal = %signal.id, "execute-snapshot of type '{kind}' is not implemented by sluice (only incremental); signal ignored");
+                    tracing::warn!(signal = %signal.id, "execute-snapshot of type '{kind}' is unknown; signal ignored");
                     return Ok(());
                 }
                 let conditions: HashMap<String, String> = signal.data["additional-conditions"]
@@ -957,6 +974,85 @@ impl Running {
         };
         crate::incremental::fill_window(&mut window, rows, &key, self.settings.inc_chunk_size);
         self.window = Some(window);
+        Ok(())
+    }
+
+    /// Starts a requested blocking snapshot: streaming pauses (status
+    /// updates keep the replication connection alive), the tables are read
+    /// in a fresh exported snapshot, then streaming resumes where it paused.
+    async fn maybe_start_blocking(&mut self) -> Result<()> {
+        if self.pending_blocking.is_empty()
+            || self.tx.is_some()
+            || !matches!(self.phase, Phase::Streaming)
+        {
+            return Ok(());
+        }
+        let wanted = std::mem::take(&mut self.pending_blocking);
+        let holder = catalog::connect(&self.settings.connect, "sluice-blocking-snapshot").await?;
+        holder
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .map_err(|e| catalog::pg_error("opening the blocking snapshot transaction", e))?;
+        let name: String = holder
+            .query_one("SELECT pg_catalog.pg_export_snapshot()", &[])
+            .await
+            .map_err(|e| catalog::pg_error("exporting a snapshot", e))?
+            .get(0);
+        let (relations, tables, columns) = snapshot_tables(&self.query, &self.settings).await?;
+        let mut oids = Vec::new();
+        let mut chosen = Vec::new();
+        for (rel, id) in relations.into_iter().zip(tables) {
+            if wanted.contains(&id) {
+                oids.push(rel.oid);
+                self.relations.entry(rel.oid).or_insert(rel);
+                chosen.push(id);
+            }
+        }
+        for w in &wanted {
+            if !chosen.contains(w) {
+                tracing::warn!(table = %w, "blocking snapshot: table is not captured; skipped");
+            }
+        }
+        tracing::info!(tables = chosen.len(), "blocking snapshot: streaming paused");
+        let dialect = crate::snapshot::PgSnapshotDialect::new(
+            self.settings.connect.clone(),
+            name,
+            columns,
+            self.settings.snapshot.overrides.clone(),
+        );
+        let progress = Arc::new(SnapshotProgress::new());
+        let options = SnapshotOptions {
+            threads: self.settings.snapshot.threads,
+            chunk_rows: self.settings.snapshot.chunk_rows,
+            batch_rows: self
+                .settings
+                .snapshot
+                .fetch_size
+                .min(self.settings.max_batch),
+            max_bytes: 0,
+        };
+        let count = chosen.len();
+        let stream =
+            sluice_snapshot::start_snapshot(Arc::new(dialect), chosen, options, progress.clone());
+        let reporter = sluice_snapshot::progress::spawn_reporter(
+            progress.clone(),
+            self.settings.topic_prefix.clone(),
+        );
+        self.phase = Phase::Snapshot(Box::new(SnapshotPhase {
+            stream,
+            reporter_sink: Arc::new(sluice_connect_api::NoopReporter),
+            last_report: Instant::now(),
+            markers: MarkerTracker::new(count),
+            oids,
+            repl: None,
+            _holder: Some(holder),
+            then_stream: true,
+            blocking: true,
+            lsn: self.processed.0,
+            ts_us: now_us(),
+            progress,
+            reporter,
+        }));
         Ok(())
     }
 
@@ -1671,6 +1767,10 @@ impl Running {
         if finished {
             self.finish_snapshot().await?;
         }
+        if self.stream.is_some() && self.last_status.elapsed() >= self.settings.status_interval {
+            // A blocking snapshot: keep the paused replication connection alive.
+            self.send_status(false).await?;
+        }
         Ok(out)
     }
 
@@ -1685,7 +1785,8 @@ impl Running {
                 "snapshot record outside the snapshot",
             ));
         };
-        let (oid, lsn, ts_us) = (snap.oids[table_index], snap.lsn, snap.ts_us);
+        let (oid, lsn, ts_us, blocking) =
+            (snap.oids[table_index], snap.lsn, snap.ts_us, snap.blocking);
         let table = self.table(oid).await?.ok_or_else(|| {
             ConnectError::internal(format!(
                 "snapshot of a table that is not captured (oid {oid})"
@@ -1705,15 +1806,30 @@ impl Running {
             },
         );
         let envelope = table.envelope("r", None, Some(after), source, None, now_us());
-        self.pending_position = Some(Position {
-            lsn,
-            lsn_commit: None,
-            events_at_lsn: 0,
-            xid: None,
-            ts_us,
-            message_type: "",
-            snapshot: Some(marker == SnapshotMarker::Last),
-            incremental: None,
+        self.pending_position = Some(if blocking {
+            // A blocking snapshot keeps the stream's position: a restart
+            // continues streaming (the blocking snapshot is not redone).
+            Position {
+                lsn,
+                lsn_commit: self.last_commit_end,
+                events_at_lsn: 0,
+                xid: None,
+                ts_us,
+                message_type: "COMMIT",
+                snapshot: None,
+                incremental: self.inc_offset.clone(),
+            }
+        } else {
+            Position {
+                lsn,
+                lsn_commit: None,
+                events_at_lsn: 0,
+                xid: None,
+                ts_us,
+                message_type: "",
+                snapshot: Some(marker == SnapshotMarker::Last),
+                incremental: None,
+            }
         });
         Ok(SourceRecord::new(
             Some(self.partition.clone()),
@@ -1737,6 +1853,11 @@ impl Running {
         snap.progress.completed();
         snap.reporter.abort();
         tracing::info!(duration = ?snap.progress.duration(), "snapshot completed");
+        if snap.blocking {
+            tracing::info!("blocking snapshot done: streaming resumes");
+            self.phase = Phase::Streaming;
+            return Ok(());
+        }
         match (snap.then_stream, snap.repl) {
             (true, Some(repl)) => {
                 self.stream = Some(start_streaming(repl, &self.settings, Lsn(0)).await?);
@@ -2054,6 +2175,7 @@ impl SourceTask for PostgresTask {
                 repl: Some(repl),
                 _holder: holder,
                 then_stream,
+                blocking: false,
                 lsn: snapshot_lsn.0,
                 ts_us: now_us(),
                 progress,
@@ -2088,6 +2210,7 @@ impl SourceTask for PostgresTask {
                 inc_table: None,
                 signal_file_pos: 0,
                 chunk_counter: 0,
+                pending_blocking: Vec::new(),
                 all_committed: true,
                 last_status: Instant::now(),
                 last_heartbeat: Instant::now(),
@@ -2154,6 +2277,7 @@ impl SourceTask for PostgresTask {
             inc_table: None,
             signal_file_pos: 0,
             chunk_counter: 0,
+            pending_blocking: Vec::new(),
             all_committed: true,
             last_status: Instant::now(),
             last_heartbeat: Instant::now(),
@@ -2262,6 +2386,7 @@ impl SourceTask for PostgresTask {
         }
         r.maybe_next_chunk().await?;
         r.finish_batch(&mut out);
+        r.maybe_start_blocking().await?;
         if r.last_status.elapsed() >= r.settings.status_interval {
             r.send_status(false).await?;
         }
