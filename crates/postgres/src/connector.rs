@@ -118,6 +118,8 @@ struct Settings {
     message_topic: Arc<str>,
     tx_metadata: bool,
     max_batch: usize,
+    /// `max.queue.size.in.bytes`: also bounds snapshot rows in flight.
+    max_queue_bytes: usize,
     poll_interval: Duration,
     status_interval: Duration,
     flush_lsn: bool,
@@ -248,6 +250,10 @@ fn parse_settings(props: &Props) -> Result<Settings> {
             .filter(|q| !q.trim().is_empty())
             .map(String::from),
         tx_metadata: v.get_bool("provide.transaction.metadata"),
+        max_queue_bytes: props
+            .get("max.queue.size.in.bytes")
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0usize),
         max_batch: props
             .get("max.batch.size")
             .and_then(|s| s.trim().parse().ok())
@@ -1029,7 +1035,7 @@ impl Running {
                 .snapshot
                 .fetch_size
                 .min(self.settings.max_batch),
-            max_bytes: 0,
+            max_bytes: self.settings.max_queue_bytes,
         };
         let count = chosen.len();
         let stream =
@@ -2155,7 +2161,7 @@ impl SourceTask for PostgresTask {
                 threads: settings.snapshot.threads,
                 chunk_rows: settings.snapshot.chunk_rows,
                 batch_rows: settings.snapshot.fetch_size.min(settings.max_batch),
-                max_bytes: 0,
+                max_bytes: settings.max_queue_bytes,
             };
             let table_count = tables.len();
             let stream = sluice_snapshot::start_snapshot(
