@@ -97,8 +97,10 @@ fn log(env: &Env) -> String {
 }
 
 fn events(env: &Env) -> Vec<Value> {
-    std::fs::read_to_string(&env.output)
-        .unwrap_or_default()
+    // Only complete lines: sluice may be writing the next one right now.
+    let text = std::fs::read_to_string(&env.output).unwrap_or_default();
+    let complete = &text[..text.rfind('\n').map_or(0, |i| i + 1)];
+    complete
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()

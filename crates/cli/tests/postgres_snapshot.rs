@@ -97,8 +97,11 @@ fn log(env: &Env) -> String {
 }
 
 fn events(env: &Env) -> Vec<Value> {
+    // Only complete lines: sluice may be writing the next one right now.
     let text = std::fs::read_to_string(&env.output).unwrap_or_default();
-    text.lines()
+    let complete = &text[..text.rfind('\n').map_or(0, |i| i + 1)];
+    complete
+        .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
@@ -482,9 +485,104 @@ fn incremental_snapshot_from_the_signal_table_under_writes_survives_kill_9() {
         log(&env)
     );
     let expected = db_state(&pg, &env.db);
-    let ev = wait_for(&env, "the database's state", Duration::from_secs(60), |e| {
-        replay(e) == expected
-    });
+    let started = Instant::now();
+    let ev = loop {
+        let ev = events(&env);
+        let got = replay(&ev);
+        if got == expected {
+            break ev;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            let diff: Vec<String> = expected
+                .iter()
+                .filter(|(k, v)| got.get(k) != Some(v))
+                .map(|(k, v)| format!("{k}: expected {v}, got {:?}", got.get(k)))
+                .chain(
+                    got.keys()
+                        .filter(|k| !expected.contains_key(k))
+                        .map(|k| format!("{k}: not in the database")),
+                )
+                .take(10)
+                .collect();
+            let first = diff
+                .first()
+                .and_then(|d| d.split(':').next())
+                .and_then(|k| k.parse::<i64>().ok());
+            let history: Vec<String> = ev
+                .iter()
+                .filter(|e| e["topic"] == "s.public.t")
+                .filter(|e| {
+                    first.is_some_and(|k| {
+                        e["value"]["after"]["id"] == k || e["value"]["before"]["id"] == k
+                    })
+                })
+                .map(|e| {
+                    format!(
+                        "{} {} v={} lsn={} tx={}",
+                        e["value"]["op"],
+                        e["value"]["source"]["snapshot"],
+                        e["value"]["after"]["v"],
+                        e["value"]["source"]["lsn"],
+                        e["value"]["source"]["txId"]
+                    )
+                })
+                .collect();
+            let r_lsn = ev
+                .iter()
+                .filter(|e| e["topic"] == "s.public.t" && e["value"]["op"] == "r")
+                .filter(|e| first.is_some_and(|k| e["value"]["after"]["id"] == k))
+                .filter_map(|e| e["value"]["source"]["lsn"].as_i64())
+                .next()
+                .unwrap_or(0);
+            let key = first.unwrap_or(0);
+            let around: Vec<String> = ev
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| {
+                    e["value"]["source"]["lsn"]
+                        .as_i64()
+                        .is_some_and(|l| (l - r_lsn).abs() < 60_000)
+                })
+                .filter(|(_, e)| {
+                    e["topic"] == "s.public.dbz_signal"
+                        || e["value"]["after"]["id"] == key
+                        || e["value"]["before"]["id"] == key
+                })
+                .map(|(i, e)| {
+                    format!(
+                        "#{i} {} {} id={} type={} lsn={} tx={}",
+                        e["topic"],
+                        e["value"]["op"],
+                        e["value"]["after"]["id"],
+                        e["value"]["after"]["type"],
+                        e["value"]["source"]["lsn"],
+                        e["value"]["source"]["txId"]
+                    )
+                })
+                .collect();
+            let same: Vec<i64> = ev
+                .iter()
+                .filter(|e| {
+                    e["value"]["op"] == "r" && e["value"]["source"]["lsn"].as_i64() == Some(r_lsn)
+                })
+                .filter_map(|e| e["value"]["after"]["id"].as_i64())
+                .collect();
+            let kill_line = format!(
+                "killed at event #{killed_at}; the r events at lsn {r_lsn}: {} rows, ids {:?}..{:?}; first 10 {:?}",
+                same.len(),
+                same.iter().min(),
+                same.iter().max(),
+                &same[..same.len().min(10)]
+            );
+            panic!(
+                "final state differs:\n{}\nhistory of the first key:\n{}\n{kill_line}\naround:\n{}",
+                diff.join("\n"),
+                history.join("\n"),
+                around.join("\n")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
     assert!(terminate(&mut child).success(), "{}", log(&env));
     let r_events: Vec<&Value> = ev.iter().filter(|e| e["value"]["op"] == "r").collect();
     assert!(r_events

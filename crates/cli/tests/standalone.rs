@@ -79,6 +79,8 @@ fn start(s: &Setup) -> Child {
 
 fn output_values(s: &Setup) -> Vec<String> {
     let text = std::fs::read_to_string(&s.output).unwrap_or_default();
+    // Only complete lines: sluice may be writing the next one right now.
+    let text = &text[..text.rfind('\n').map_or(0, |i| i + 1)];
     text.lines()
         .map(|l| {
             let v: serde_json::Value =

@@ -639,7 +639,13 @@ impl Running {
         else {
             return;
         };
-        if !w.open || w.oid != oid {
+        if w.oid != oid {
+            return;
+        }
+        // Inside the window every change supersedes the chunk's row (DBLog);
+        // before it, so do changes of transactions the read could not see.
+        let unseen = self.tx.as_ref().is_some_and(|t| !w.visibility.sees(t.xid));
+        if !w.open && !unseen {
             return;
         }
         for t in tuples {
@@ -956,7 +962,7 @@ impl Running {
             .map_err(|e| {
                 catalog::pg_error(&format!("writing the open watermark to {target}"), e)
             })?;
-        let rows = crate::incremental::read_chunk(
+        let (rows, visibility) = crate::incremental::read_chunk(
             &self.query,
             &table_id,
             &cols,
@@ -976,6 +982,7 @@ impl Running {
         let mut window = crate::incremental::Window {
             chunk_id,
             oid,
+            visibility,
             ..Default::default()
         };
         crate::incremental::fill_window(&mut window, rows, &key, self.settings.inc_chunk_size);

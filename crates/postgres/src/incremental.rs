@@ -152,9 +152,52 @@ impl IncState {
     }
 }
 
+/// Which transactions a chunk's read could see (`pg_current_snapshot()`
+/// of the reading transaction), by 32-bit xid as pgoutput sends them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Visibility {
+    pub xmin: u32,
+    pub xmax: u32,
+    pub in_progress: std::collections::HashSet<u32>,
+}
+
+impl Visibility {
+    /// Parses `xmin:xmax:xip,xip,…`.
+    pub fn parse(text: &str) -> Option<Visibility> {
+        let mut parts = text.trim().splitn(3, ':');
+        let low = |v: u64| (v & 0xffff_ffff) as u32;
+        let xmin = low(parts.next()?.parse().ok()?);
+        let xmax = low(parts.next()?.parse().ok()?);
+        let in_progress = parts
+            .next()
+            .unwrap_or("")
+            .split(',')
+            .filter(|x| !x.is_empty())
+            .filter_map(|x| x.parse::<u64>().ok().map(low))
+            .collect();
+        Some(Visibility {
+            xmin,
+            xmax,
+            in_progress,
+        })
+    }
+
+    /// Could the read see the effects of transaction `xid`? (Wraparound
+    /// within one chunk's lifetime is ignored.)
+    pub fn sees(&self, xid: u32) -> bool {
+        xid < self.xmin || (xid < self.xmax && !self.in_progress.contains(&xid))
+    }
+}
+
 /// An open (or about to open) window: the chunk read between watermarks.
 #[derive(Debug, Default)]
 pub struct Window {
+    /// What the chunk's read could see. A streamed change of a transaction
+    /// it could not see supersedes the chunk's row even before the open
+    /// watermark: PostgreSQL makes commits visible slightly after writing
+    /// their commit records, so commit (stream) order and visibility order
+    /// can differ.
+    pub visibility: Visibility,
     pub chunk_id: String,
     pub open: bool,
     /// Relation OID of the chunk's table.
@@ -317,7 +360,7 @@ pub async fn read_chunk(
     max: &[String],
     chunk_size: usize,
     condition: Option<&str>,
-) -> Result<Vec<TupleData>, ConnectError> {
+) -> Result<(Vec<TupleData>, Visibility), ConnectError> {
     let cols: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
     let order: Vec<String> = info.columns.iter().map(|c| quote_ident(c)).collect();
     let mut conds = vec![format!(
@@ -344,7 +387,30 @@ pub async fn read_chunk(
         order.join(", "),
         chunk_size
     );
-    copy_rows(client, &sql).await
+    // One REPEATABLE READ transaction: the snapshot that tells which
+    // transactions the read saw is the one the read used.
+    client
+        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await
+        .map_err(|e| catalog::pg_error("incremental snapshot: BEGIN", e))?;
+    let result = async {
+        let snapshot: String = client
+            .query_one("SELECT pg_catalog.pg_current_snapshot()::text", &[])
+            .await
+            .map_err(|e| catalog::pg_error("incremental snapshot: pg_current_snapshot()", e))?
+            .get(0);
+        let visibility = Visibility::parse(&snapshot).ok_or_else(|| {
+            ConnectError::protocol(format!("unexpected pg_current_snapshot() {snapshot:?}"))
+        })?;
+        Ok::<_, ConnectError>((copy_rows(client, &sql).await?, visibility))
+    }
+    .await;
+    let end = client
+        .batch_execute(if result.is_ok() { "COMMIT" } else { "ROLLBACK" })
+        .await;
+    let (rows, visibility) = result?;
+    end.map_err(|e| catalog::pg_error("incremental snapshot: COMMIT", e))?;
+    Ok((rows, visibility))
 }
 
 /// Fills a window with a chunk's rows.
@@ -392,6 +458,19 @@ mod tests {
         assert_eq!(s.data["data-collections"][0], "public.t");
         assert_eq!(parse_data(&Json::String("{\"a\":1}".into()))["a"], 1);
         assert!(Signal::from_json_line("nope").is_err());
+    }
+
+    #[test]
+    fn visibility_follows_the_snapshot() {
+        let v = Visibility::parse("100:110:102,105").unwrap();
+        assert!(v.sees(99));
+        assert!(v.sees(101));
+        assert!(!v.sees(102));
+        assert!(!v.sees(105));
+        assert!(!v.sees(110));
+        assert!(!v.sees(200));
+        let v = Visibility::parse("4294967396:4294967400:").unwrap();
+        assert_eq!((v.xmin, v.xmax), (100, 104));
     }
 
     #[test]
