@@ -74,22 +74,24 @@ fn setup(pg: &PgServer, extra: Value, worker_extra: &str) -> Env {
     }
 }
 
-fn start(env: &Env) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .arg("standalone")
-        .arg(&env.worker)
-        .arg(&env.connector)
-        .env("RUST_LOG", "info,sluice_postgres=debug")
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(env.dir.join("sluice.log"))
-                .unwrap(),
-        ))
-        .spawn()
-        .unwrap()
+fn start(env: &Env) -> ChildGuard {
+    ChildGuard(
+        Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .arg("standalone")
+            .arg(&env.worker)
+            .arg(&env.connector)
+            .env("RUST_LOG", "info,sluice_postgres=debug")
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(env.dir.join("sluice.log"))
+                    .unwrap(),
+            ))
+            .spawn()
+            .unwrap(),
+    )
 }
 
 fn log(env: &Env) -> String {
@@ -803,4 +805,29 @@ fn replica_identity_toast_truncate_messages_schema_changes_and_transactions() {
         id.split(':').next(),
         "same transaction id"
     );
+}
+
+/// Kills sluice when a test fails before stopping it.
+struct ChildGuard(Child);
+
+impl std::ops::Deref for ChildGuard {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ChildGuard {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }

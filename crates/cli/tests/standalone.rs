@@ -60,21 +60,23 @@ fn setup(lines: usize, flush_ms: u64) -> Setup {
     }
 }
 
-fn start(s: &Setup) -> Child {
-    sluice()
-        .arg("standalone")
-        .arg(&s.worker)
-        .arg(&s.connector)
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(s.dir.path().join("sluice.log"))
-                .unwrap(),
-        ))
-        .spawn()
-        .unwrap()
+fn start(s: &Setup) -> ChildGuard {
+    ChildGuard(
+        sluice()
+            .arg("standalone")
+            .arg(&s.worker)
+            .arg(&s.connector)
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(s.dir.path().join("sluice.log"))
+                    .unwrap(),
+            ))
+            .spawn()
+            .unwrap(),
+    )
 }
 
 fn output_values(s: &Setup) -> Vec<String> {
@@ -379,4 +381,29 @@ fn configuration_reference_in_docs_is_up_to_date() {
         generated.contains("`offset.storage.file.filename`")
             && generated.contains("`sink.type=file`")
     );
+}
+
+/// Kills sluice when a test fails before stopping it.
+struct ChildGuard(Child);
+
+impl std::ops::Deref for ChildGuard {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ChildGuard {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }
