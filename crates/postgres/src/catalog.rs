@@ -37,6 +37,12 @@ pub fn pg_error(what: &str, e: tokio_postgres::Error) -> ConnectError {
     ConnectError::new(kind, format!("{what}: {detail}"))
 }
 
+type TlsCache = std::sync::Mutex<
+    HashMap<(String, Option<std::path::PathBuf>), postgres_native_tls::MakeTlsConnector>,
+>;
+
+static TLS_CONNECTORS: std::sync::LazyLock<TlsCache> = std::sync::LazyLock::new(Default::default);
+
 /// Opens a query connection; the connection task runs in the background.
 pub async fn connect(
     settings: &ConnectSettings,
@@ -104,10 +110,28 @@ pub async fn connect(
                 })?;
                 builder.add_root_certificate(cert);
             }
-            let connector = builder
-                .build()
-                .map_err(|e| ConnectError::config(format!("TLS setup failed: {e}")))?;
-            let tls = postgres_native_tls::MakeTlsConnector::new(connector);
+            // Building a TLS connector loads the system's CA bundle (~45 ms):
+            // build it once per setting and reuse it for every connection.
+            let cache_key = (format!("{mode:?}"), settings.ssl_root_cert.clone());
+            let cached = TLS_CONNECTORS
+                .lock()
+                .expect("tls cache")
+                .get(&cache_key)
+                .cloned();
+            let tls = match cached {
+                Some(tls) => tls,
+                None => {
+                    let connector = builder
+                        .build()
+                        .map_err(|e| ConnectError::config(format!("TLS setup failed: {e}")))?;
+                    let tls = postgres_native_tls::MakeTlsConnector::new(connector);
+                    TLS_CONNECTORS
+                        .lock()
+                        .expect("tls cache")
+                        .insert(cache_key, tls.clone());
+                    tls
+                }
+            };
             let (client, conn) = config.connect(tls).await.map_err(|e| pg_error(&what, e))?;
             tokio::spawn(async move {
                 if let Err(e) = conn.await {
