@@ -346,6 +346,17 @@ impl fmt::Display for ConfigIssue {
     }
 }
 
+/// Properties under `prefix`, with the prefix removed.
+pub fn props_with_prefix(props: &Props, prefix: &str) -> Props {
+    props
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix(prefix)
+                .map(|rest| (rest.to_string(), v.clone()))
+        })
+        .collect()
+}
+
 /// A set of declared keys.
 #[derive(Debug, Clone, Default)]
 pub struct ConfigDef {
@@ -607,13 +618,7 @@ impl ConfigValues {
 
     /// Raw properties under `prefix`, with the prefix removed.
     pub fn originals_with_prefix(&self, prefix: &str) -> Props {
-        self.originals
-            .iter()
-            .filter_map(|(k, v)| {
-                k.strip_prefix(prefix)
-                    .map(|rest| (rest.to_string(), v.clone()))
-            })
-            .collect()
+        props_with_prefix(&self.originals, prefix)
     }
 }
 

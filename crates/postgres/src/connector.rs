@@ -470,6 +470,61 @@ struct Running {
     last_heartbeat: Instant,
 }
 
+/// What a task run starts from.
+struct RunningInit {
+    settings: Settings,
+    query: Client,
+    stream: Option<ReplicationStream>,
+    phase: Phase,
+    registry: TypeRegistry,
+    relations: HashMap<u32, Relation>,
+    common: CommonSchemas,
+    source: SourceFields,
+    partition: SourcePartition,
+    /// Everything before this position is received and processed.
+    position: Lsn,
+    last_commit_end: Option<u64>,
+    resume: Option<ResumePoint>,
+}
+
+impl Running {
+    fn new(init: RunningInit) -> Running {
+        Running {
+            settings: init.settings,
+            query: init.query,
+            stream: init.stream,
+            phase: init.phase,
+            decoder: Decoder::new(1),
+            registry: init.registry,
+            relations: init.relations,
+            tables: HashMap::new(),
+            common: init.common,
+            source: init.source,
+            partition: init.partition,
+            tx: None,
+            last_commit_end: init.last_commit_end,
+            last_xid: None,
+            last_received: init.position,
+            processed: init.position,
+            resume: init.resume,
+            flushed: init.position,
+            last_emitted: None,
+            pending_position: None,
+            inc: crate::incremental::IncState::default(),
+            inc_offset: None,
+            window: None,
+            inc_paused: false,
+            inc_table: None,
+            signal_file_pos: 0,
+            chunk_counter: 0,
+            pending_blocking: Vec::new(),
+            all_committed: true,
+            last_status: Instant::now(),
+            last_heartbeat: Instant::now(),
+        }
+    }
+}
+
 /// The task.
 #[derive(Default)]
 pub struct PostgresTask {
@@ -2196,39 +2251,20 @@ impl SourceTask for PostgresTask {
                 reporter_sink: context.reporter.clone(),
                 last_report: Instant::now(),
             }));
-            self.running = Some(Running {
-                common,
-                source,
-                partition,
+            self.running = Some(Running::new(RunningInit {
+                settings,
                 query,
                 stream: None,
                 phase,
-                decoder: Decoder::new(1),
                 registry,
                 relations: relation_map,
-                tables: HashMap::new(),
-                tx: None,
+                common,
+                source,
+                partition,
+                position: confirmed,
                 last_commit_end: None,
-                last_xid: None,
-                last_received: confirmed,
-                processed: confirmed,
                 resume: None,
-                flushed: confirmed,
-                last_emitted: None,
-                pending_position: None,
-                inc: crate::incremental::IncState::default(),
-                inc_offset: None,
-                window: None,
-                inc_paused: false,
-                inc_table: None,
-                signal_file_pos: 0,
-                chunk_counter: 0,
-                pending_blocking: Vec::new(),
-                all_committed: true,
-                last_status: Instant::now(),
-                last_heartbeat: Instant::now(),
-                settings,
-            });
+            }));
             return Ok(());
         }
 
@@ -2263,39 +2299,20 @@ impl SourceTask for PostgresTask {
             (None, Phase::Done)
         };
         let flushed = confirmed.max(start_lsn);
-        self.running = Some(Running {
-            common,
-            source,
-            partition,
+        self.running = Some(Running::new(RunningInit {
+            settings,
             query,
             stream,
             phase,
-            decoder: Decoder::new(1),
             registry,
             relations: HashMap::new(),
-            tables: HashMap::new(),
-            tx: None,
+            common,
+            source,
+            partition,
+            position: flushed,
             last_commit_end: stored.as_ref().and_then(|o| offset_u64(o, "lsn_commit")),
-            last_xid: None,
-            last_received: flushed,
-            processed: flushed,
             resume,
-            flushed,
-            last_emitted: None,
-            pending_position: None,
-            inc: crate::incremental::IncState::default(),
-            inc_offset: None,
-            window: None,
-            inc_paused: false,
-            inc_table: None,
-            signal_file_pos: 0,
-            chunk_counter: 0,
-            pending_blocking: Vec::new(),
-            all_committed: true,
-            last_status: Instant::now(),
-            last_heartbeat: Instant::now(),
-            settings,
-        });
+        }));
         if let (Some(r), Some(o)) = (self.running.as_mut(), stored.as_ref()) {
             if !o.contains_key("snapshot") {
                 // An incremental snapshot in progress resumes at its last chunk.

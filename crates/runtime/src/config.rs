@@ -215,13 +215,7 @@ pub fn parse_connector_json(text: &str) -> Result<Props, (String, String)> {
 
 /// Properties under `prefix`, with the prefix removed.
 pub fn with_prefix(props: &Props, prefix: &str) -> Props {
-    props
-        .iter()
-        .filter_map(|(k, v)| {
-            k.strip_prefix(prefix)
-                .map(|rest| (rest.to_string(), v.clone()))
-        })
-        .collect()
+    sluice_connect_api::config::props_with_prefix(props, prefix)
 }
 
 #[cfg(test)]
