@@ -1,8 +1,11 @@
 //! `sluice standalone` with a Debezium PostgreSQL connector config against a
 //! throwaway PostgreSQL: change events, offsets, restarts, the slot.
 
+mod common;
+
+use common::{terminate, ChildGuard};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -75,22 +78,11 @@ fn setup(pg: &PgServer, extra: Value, worker_extra: &str) -> Env {
 }
 
 fn start(env: &Env) -> ChildGuard {
-    ChildGuard(
-        Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .arg("standalone")
-            .arg(&env.worker)
-            .arg(&env.connector)
-            .env("RUST_LOG", "info,sluice_postgres=debug")
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(env.dir.join("sluice.log"))
-                    .unwrap(),
-            ))
-            .spawn()
-            .unwrap(),
+    common::start_sluice(
+        &env.worker,
+        &env.connector,
+        &env.dir.join("sluice.log"),
+        "info,sluice_postgres=debug",
     )
 }
 
@@ -99,13 +91,7 @@ fn log(env: &Env) -> String {
 }
 
 fn events(env: &Env) -> Vec<Value> {
-    // Only complete lines: sluice may be writing the next one right now.
-    let text = std::fs::read_to_string(&env.output).unwrap_or_default();
-    let complete = &text[..text.rfind('\n').map_or(0, |i| i + 1)];
-    complete
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    common::read_events(&env.output)
 }
 
 fn wait_for(
@@ -127,25 +113,6 @@ fn wait_for(
             log(env)
         );
         std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn terminate(child: &mut Child) -> std::process::ExitStatus {
-    Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    let start = Instant::now();
-    loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            return s;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "sluice did not stop"
-        );
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -805,29 +772,4 @@ fn replica_identity_toast_truncate_messages_schema_changes_and_transactions() {
         id.split(':').next(),
         "same transaction id"
     );
-}
-
-/// Kills sluice when a test fails before stopping it.
-struct ChildGuard(Child);
-
-impl std::ops::Deref for ChildGuard {
-    type Target = Child;
-    fn deref(&self) -> &Child {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for ChildGuard {
-    fn deref_mut(&mut self) -> &mut Child {
-        &mut self.0
-    }
-}
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
 }

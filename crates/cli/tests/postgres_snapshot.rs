@@ -2,9 +2,12 @@
 //! writes, Debezium's markers and offsets, kill -9 mid-snapshot, no second
 //! snapshot after a complete one.
 
+mod common;
+
+use common::{terminate, ChildGuard};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -75,22 +78,11 @@ fn setup(pg: &PgServer, extra: Value) -> Env {
 }
 
 fn start(env: &Env) -> ChildGuard {
-    ChildGuard(
-        Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .arg("standalone")
-            .arg(&env.worker)
-            .arg(&env.connector)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(env.dir.join("sluice.log"))
-                    .unwrap(),
-            ))
-            .spawn()
-            .unwrap(),
+    common::start_sluice(
+        &env.worker,
+        &env.connector,
+        &env.dir.join("sluice.log"),
+        "info",
     )
 }
 
@@ -99,32 +91,7 @@ fn log(env: &Env) -> String {
 }
 
 fn events(env: &Env) -> Vec<Value> {
-    // Only complete lines: sluice may be writing the next one right now.
-    let text = std::fs::read_to_string(&env.output).unwrap_or_default();
-    let complete = &text[..text.rfind('\n').map_or(0, |i| i + 1)];
-    complete
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn terminate(child: &mut Child) -> std::process::ExitStatus {
-    Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    let start = Instant::now();
-    loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            return s;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "sluice did not stop"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    common::read_events(&env.output)
 }
 
 fn db_state(pg: &PgServer, db: &str) -> BTreeMap<i64, i64> {
@@ -655,29 +622,4 @@ fn blocking_snapshot_and_log_signals_from_the_signal_file() {
     let l = log(&env);
     assert!(l.contains("hello from the signal file"), "{l}");
     assert!(l.contains("blocking snapshot done"), "{l}");
-}
-
-/// Kills sluice when a test fails before stopping it.
-struct ChildGuard(Child);
-
-impl std::ops::Deref for ChildGuard {
-    type Target = Child;
-    fn deref(&self) -> &Child {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for ChildGuard {
-    fn deref_mut(&mut self) -> &mut Child {
-        &mut self.0
-    }
-}
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
 }

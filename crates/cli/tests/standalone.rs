@@ -1,9 +1,12 @@
 //! End-to-end tests of `sluice standalone` with FileStreamSource and the
 //! file sink: ordering, clean stop, kill -9 and restart, config errors.
 
+mod common;
+
+use common::{terminate, ChildGuard};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn sluice() -> Command {
@@ -61,21 +64,11 @@ fn setup(lines: usize, flush_ms: u64) -> Setup {
 }
 
 fn start(s: &Setup) -> ChildGuard {
-    ChildGuard(
-        sluice()
-            .arg("standalone")
-            .arg(&s.worker)
-            .arg(&s.connector)
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(s.dir.path().join("sluice.log"))
-                    .unwrap(),
-            ))
-            .spawn()
-            .unwrap(),
+    common::start_sluice(
+        &s.worker,
+        &s.connector,
+        &s.dir.path().join("sluice.log"),
+        "info",
     )
 }
 
@@ -104,26 +97,6 @@ fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
     let start = Instant::now();
     while !f() {
         assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn terminate(child: &mut Child) -> std::process::ExitStatus {
-    let status = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "sluice did not exit after SIGTERM"
-        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -381,29 +354,4 @@ fn configuration_reference_in_docs_is_up_to_date() {
         generated.contains("`offset.storage.file.filename`")
             && generated.contains("`sink.type=file`")
     );
-}
-
-/// Kills sluice when a test fails before stopping it.
-struct ChildGuard(Child);
-
-impl std::ops::Deref for ChildGuard {
-    type Target = Child;
-    fn deref(&self) -> &Child {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for ChildGuard {
-    fn deref_mut(&mut self) -> &mut Child {
-        &mut self.0
-    }
-}
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
 }

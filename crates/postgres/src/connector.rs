@@ -1373,6 +1373,24 @@ impl Running {
         t
     }
 
+    /// The position of a change in its transaction and its table; `None`
+    /// when the change is not emitted (outside a transaction, delivered
+    /// before a restart, a skipped operation, a table not captured).
+    async fn change_target(
+        &mut self,
+        lsn: u64,
+        skipped_op: bool,
+        relation: u32,
+    ) -> Result<Option<(u64, Arc<TableSchema>)>> {
+        let Some((at, delivered)) = self.tx.as_mut().map(|t| t.advance(lsn)) else {
+            return Ok(None);
+        };
+        if delivered || skipped_op {
+            return Ok(None);
+        }
+        Ok(self.table(relation).await?.map(|t| (at, t)))
+    }
+
     /// Handles one XLogData payload.
     async fn handle(
         &mut self,
@@ -1438,13 +1456,10 @@ impl Running {
             }
             Message::Type { .. } | Message::Origin { .. } => {}
             Message::Insert { relation, new, .. } => {
-                let Some((at, delivered)) = self.tx.as_mut().map(|t| t.advance(lsn)) else {
-                    return Ok(());
-                };
-                if delivered || self.settings.skip_c {
-                    return Ok(());
-                }
-                let Some(table) = self.table(relation).await? else {
+                let Some((at, table)) = self
+                    .change_target(lsn, self.settings.skip_c, relation)
+                    .await?
+                else {
                     return Ok(());
                 };
                 let (after, key) = self.row(&table, &new)?;
@@ -1461,13 +1476,10 @@ impl Running {
             Message::Update {
                 relation, old, new, ..
             } => {
-                let Some((at, delivered)) = self.tx.as_mut().map(|t| t.advance(lsn)) else {
-                    return Ok(());
-                };
-                if delivered || self.settings.skip_u {
-                    return Ok(());
-                }
-                let Some(table) = self.table(relation).await? else {
+                let Some((at, table)) = self
+                    .change_target(lsn, self.settings.skip_u, relation)
+                    .await?
+                else {
                     return Ok(());
                 };
                 let (after, key) = self.row(&table, &new)?;
@@ -1522,13 +1534,10 @@ impl Running {
                 }
             }
             Message::Delete { relation, old, .. } => {
-                let Some((at, delivered)) = self.tx.as_mut().map(|t| t.advance(lsn)) else {
-                    return Ok(());
-                };
-                if delivered || self.settings.skip_d {
-                    return Ok(());
-                }
-                let Some(table) = self.table(relation).await? else {
+                let Some((at, table)) = self
+                    .change_target(lsn, self.settings.skip_d, relation)
+                    .await?
+                else {
                     return Ok(());
                 };
                 let (before, key) = self.row(&table, old.tuple())?;
