@@ -26,38 +26,25 @@ use std::fs::{self, File};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
 use sluice_testkit::PgServer;
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type Result<T, E = BoxError> = std::result::Result<T, E>;
+use sluice_benches::{
+    abbreviate, bench_start, clock_ticks_per_second, fail, free_port, git_commit, machine,
+    parse_count, proc_status_kb, round, Result, DB, POLL, PUBLICATION, TABLE,
+};
 
-const DB: &str = "bench";
-const TABLE: &str = "bench_rows";
-const PUBLICATION: &str = "bench_pub";
-/// How often completion is polled.
-const POLL: Duration = Duration::from_millis(10);
 /// How often the server's processes are listed again (their CPU is read at
 /// every poll).
 const RESCAN: Duration = Duration::from_millis(100);
 const MAX_BATCH_SIZE: u64 = 2048;
 
-fn bench_start() -> Instant {
-    static START: OnceLock<Instant> = OnceLock::new();
-    *START.get_or_init(Instant::now)
-}
-
 macro_rules! progress {
     ($($arg:tt)*) => {
         eprintln!("[pg_snapshot {:>7.1}s] {}", bench_start().elapsed().as_secs_f64(), format!($($arg)*))
     };
-}
-
-fn fail<T>(msg: impl Into<String>) -> Result<T> {
-    Err(msg.into().into())
 }
 
 // ---------------------------------------------------------------------------
@@ -96,13 +83,6 @@ usage: pg_snapshot [--rows N] [--chunk-rows R] [--fetch-size F] [--no-file-run]
   --perf-call-graph MODE
                     implies --perf; perf's --call-graph (default fp; `dwarf` unwinds
                     sluice's frames, which have no frame pointers, at a higher overhead)";
-
-fn parse_count(s: &str) -> Result<u64> {
-    let clean: String = s.chars().filter(|c| *c != '_' && *c != ',').collect();
-    clean
-        .parse::<u64>()
-        .map_err(|e| format!("bad number {s:?}: {e}").into())
-}
 
 fn parse_args() -> Result<Args> {
     let mut args = Args {
@@ -240,28 +220,8 @@ fn pg_error(e: &tokio_postgres::Error) -> String {
     }
 }
 
-fn abbreviate(sql: &str) -> String {
-    let one_line = sql.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() > 200 {
-        format!("{}…", one_line.chars().take(200).collect::<String>())
-    } else {
-        one_line
-    }
-}
-
 // ---------------------------------------------------------------------------
 // /proc readers
-
-fn clock_ticks_per_second() -> f64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse::<f64>().ok())
-        .filter(|t| *t > 0.0)
-        .unwrap_or(100.0)
-}
 
 /// CPU time in clock ticks: user, system.
 #[derive(Clone, Copy, Default, PartialEq)]
@@ -329,15 +289,6 @@ fn proc_stat(pid: u32) -> Option<Stat> {
 
 fn proc_cpu_ticks(pid: u32) -> Option<Ticks> {
     proc_stat(pid).map(|s| s.cpu)
-}
-
-/// A `kB` line of /proc/<pid>/status (VmHWM, VmRSS), in kB.
-fn proc_status_kb(pid: u32, key: &str) -> Option<u64> {
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find_map(|l| {
-        let rest = l.strip_prefix(key)?.strip_prefix(':')?;
-        rest.split_whitespace().next()?.parse().ok()
-    })
 }
 
 /// CPU time of a process's threads per thread name, busiest first.
@@ -764,11 +715,6 @@ fn libpq_command(program: &Path) -> Command {
 // ---------------------------------------------------------------------------
 // Numbers
 
-fn round(x: f64, digits: i32) -> f64 {
-    let p = 10f64.powi(digits);
-    (x * p).round() / p
-}
-
 fn unix_us() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -1072,11 +1018,6 @@ struct Sluice {
     output: Option<PathBuf>,
     started: Instant,
     started_unix_us: i64,
-}
-
-fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(listener.local_addr()?.port())
 }
 
 fn start_sluice(
@@ -1455,44 +1396,6 @@ fn run_sluice(
 
 // ---------------------------------------------------------------------------
 // Context
-
-fn machine() -> Value {
-    let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name"))
-        .and_then(|l| l.split_once(':'))
-        .map(|(_, m)| m.trim().to_string());
-    let cpus = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(0);
-    let mem_kb = fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
-        m.lines()
-            .find_map(|l| l.strip_prefix("MemTotal:"))
-            .and_then(|r| r.split_whitespace().next()?.parse::<u64>().ok())
-    });
-    let kernel = fs::read_to_string("/proc/sys/kernel/osrelease")
-        .map(|s| s.trim().to_string())
-        .ok();
-    json!({
-        "cpus": cpus,
-        "cpu_model": model,
-        "mem_gb": mem_kb.map(|k| round(k as f64 / 1048576.0, 1)),
-        "kernel": kernel,
-    })
-}
-
-fn git_commit() -> Value {
-    Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stderr(Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| json!(String::from_utf8_lossy(&o.stdout).trim()))
-        .unwrap_or(Value::Null)
-}
 
 // ---------------------------------------------------------------------------
 
