@@ -450,3 +450,47 @@ fn converters_are_send_and_sync() {
     check::<JsonConverter>();
     check::<sluice_converters::StringConverter>();
 }
+
+#[test]
+fn cached_object_keys_render_like_escaping_each_name() {
+    // Field names that need escaping, nested structs, an array of structs
+    // (rendered without a key plan) and a null optional struct.
+    let inner = SchemaBuilder::struct_()
+        .name("inner")
+        .optional()
+        .field("q\"uote", SchemaBuilder::string().build())
+        .field("nl\nx", SchemaBuilder::int32().build())
+        .build();
+    let outer = SchemaBuilder::struct_()
+        .name("outer")
+        .field("plain", SchemaBuilder::int64().build())
+        .field("back\\slash", inner.clone())
+        .field("absent", inner.clone())
+        .field("list", SchemaBuilder::array(inner.clone()).build())
+        .build();
+    let inner_value = || {
+        Value::Struct(Struct::from_values(
+            inner.clone(),
+            vec![Value::String("v".into()), Value::Int32(7)],
+        ))
+    };
+    let value = Value::Struct(Struct::from_values(
+        outer.clone(),
+        vec![
+            Value::Int64(1),
+            inner_value(),
+            Value::Null,
+            Value::Array(vec![inner_value(), inner_value()]),
+        ],
+    ));
+    for schemas in ["true", "false"] {
+        let cached = json(&[("schemas.enable", schemas)]);
+        let uncached = json(&[("schemas.enable", schemas), ("schemas.cache.size", "0")]);
+        let expected = render(&uncached, Some(&outer), &value);
+        assert!(expected.contains(r#""back\\slash":{"q\"uote":"v","nl\nx":7}"#));
+        // First call fills the cache, the later ones use the cached keys.
+        for _ in 0..3 {
+            assert_eq!(render(&cached, Some(&outer), &value), expected);
+        }
+    }
+}

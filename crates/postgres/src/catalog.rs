@@ -37,9 +37,98 @@ pub fn pg_error(what: &str, e: tokio_postgres::Error) -> ConnectError {
     ConnectError::new(kind, format!("{what}: {detail}"))
 }
 
-type TlsCache = std::sync::Mutex<
-    HashMap<(String, Option<std::path::PathBuf>), postgres_native_tls::MakeTlsConnector>,
+type TlsCache = std::sync::Mutex<HashMap<(String, Option<std::path::PathBuf>), LazyTls>>;
+
+/// How to build the TLS connector of one `sslmode` (libpq's semantics:
+/// `allow`/`prefer`/`require` verify nothing, unless `require` has a root
+/// certificate, which makes it `verify-ca`).
+struct TlsSpec {
+    verify_chain: bool,
+    verify_hostname: bool,
+    root: Option<native_tls::Certificate>,
+    built: std::sync::OnceLock<native_tls::TlsConnector>,
+}
+
+impl TlsSpec {
+    fn connector(&self) -> Result<native_tls::TlsConnector, native_tls::Error> {
+        if let Some(c) = self.built.get() {
+            return Ok(c.clone());
+        }
+        let mut builder = native_tls::TlsConnector::builder();
+        if !self.verify_chain {
+            builder
+                .danger_accept_invalid_certs(true)
+                .disable_built_in_roots(true);
+        }
+        if !self.verify_hostname {
+            builder.danger_accept_invalid_hostnames(true);
+        }
+        if let Some(root) = &self.root {
+            // As libpq: only the configured root is trusted.
+            builder
+                .add_root_certificate(root.clone())
+                .disable_built_in_roots(true);
+        }
+        let connector = builder.build()?;
+        Ok(self.built.get_or_init(|| connector).clone())
+    }
+}
+
+/// A `MakeTlsConnect` that builds its native-tls connector on the first
+/// handshake: the server answering the SSLRequest with 'N' costs nothing.
+#[derive(Clone)]
+struct LazyTls {
+    spec: std::sync::Arc<TlsSpec>,
+}
+
+impl<S> tokio_postgres::tls::MakeTlsConnect<S> for LazyTls
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    type Stream = postgres_native_tls::TlsStream<S>;
+    type TlsConnect = LazyTlsConnect;
+    type Error = native_tls::Error;
+
+    fn make_tls_connect(&mut self, domain: &str) -> Result<LazyTlsConnect, native_tls::Error> {
+        Ok(LazyTlsConnect {
+            spec: self.spec.clone(),
+            domain: domain.to_string(),
+        })
+    }
+}
+
+struct LazyTlsConnect {
+    spec: std::sync::Arc<TlsSpec>,
+    domain: String,
+}
+
+type TlsFuture<S> = std::pin::Pin<
+    Box<
+        dyn std::future::Future<
+                Output = Result<postgres_native_tls::TlsStream<S>, native_tls::Error>,
+            > + Send,
+    >,
 >;
+
+impl<S> tokio_postgres::tls::TlsConnect<S> for LazyTlsConnect
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    type Stream = postgres_native_tls::TlsStream<S>;
+    type Error = native_tls::Error;
+    type Future = TlsFuture<S>;
+
+    fn connect(self, stream: S) -> TlsFuture<S> {
+        Box::pin(async move {
+            let connector = self.spec.connector()?;
+            tokio_postgres::tls::TlsConnect::connect(
+                postgres_native_tls::TlsConnector::new(connector, &self.domain),
+                stream,
+            )
+            .await
+        })
+    }
+}
 
 static TLS_CONNECTORS: std::sync::LazyLock<TlsCache> = std::sync::LazyLock::new(Default::default);
 
@@ -78,60 +167,46 @@ pub async fn connect(
             Ok(client)
         }
         mode => {
-            let mut builder = native_tls::TlsConnector::builder();
-            match mode {
-                SslMode::Prefer | SslMode::Require => {
-                    builder
-                        .danger_accept_invalid_certs(true)
-                        .danger_accept_invalid_hostnames(true);
-                    config.ssl_mode(if mode == SslMode::Prefer {
-                        tokio_postgres::config::SslMode::Prefer
-                    } else {
-                        tokio_postgres::config::SslMode::Require
-                    });
-                }
-                SslMode::VerifyCa => {
-                    builder.danger_accept_invalid_hostnames(true);
-                    config.ssl_mode(tokio_postgres::config::SslMode::Require);
-                }
-                _ => {
-                    config.ssl_mode(tokio_postgres::config::SslMode::Require);
-                }
-            }
-            if let Some(path) = &settings.ssl_root_cert {
-                let pem = std::fs::read(path).map_err(|e| {
-                    ConnectError::io(
-                        format!("reading database.sslrootcert {}", path.display()),
-                        e,
-                    )
-                })?;
-                let cert = native_tls::Certificate::from_pem(&pem).map_err(|e| {
-                    ConnectError::config(format!("database.sslrootcert {}: {e}", path.display()))
-                })?;
-                builder.add_root_certificate(cert);
-            }
-            // Building a TLS connector loads the system's CA bundle (~45 ms):
-            // build it once per setting and reuse it for every connection.
-            let cache_key = (format!("{mode:?}"), settings.ssl_root_cert.clone());
-            let cached = TLS_CONNECTORS
-                .lock()
-                .expect("tls cache")
-                .get(&cache_key)
-                .cloned();
-            let tls = match cached {
-                Some(tls) => tls,
-                None => {
-                    let connector = builder
-                        .build()
-                        .map_err(|e| ConnectError::config(format!("TLS setup failed: {e}")))?;
-                    let tls = postgres_native_tls::MakeTlsConnector::new(connector);
-                    TLS_CONNECTORS
-                        .lock()
-                        .expect("tls cache")
-                        .insert(cache_key, tls.clone());
-                    tls
+            let verifies = matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull)
+                || (mode == SslMode::Require && settings.ssl_root_cert.is_some());
+            config.ssl_mode(match mode {
+                SslMode::Allow | SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
+                _ => tokio_postgres::config::SslMode::Require,
+            });
+            let root = match settings.ssl_root_cert.as_ref().filter(|_| verifies) {
+                None => None,
+                Some(path) => {
+                    let pem = std::fs::read(path).map_err(|e| {
+                        ConnectError::io(
+                            format!("reading database.sslrootcert {}", path.display()),
+                            e,
+                        )
+                    })?;
+                    Some(native_tls::Certificate::from_pem(&pem).map_err(|e| {
+                        ConnectError::config(format!(
+                            "database.sslrootcert {}: {e}",
+                            path.display()
+                        ))
+                    })?)
                 }
             };
+            // One lazily built connector per setting, shared by every
+            // connection: building loads the system's CA bundle, which a
+            // server without TLS (sslmode=prefer) never needs.
+            let cache_key = (format!("{mode:?}"), settings.ssl_root_cert.clone());
+            let tls = TLS_CONNECTORS
+                .lock()
+                .expect("tls cache")
+                .entry(cache_key)
+                .or_insert_with(|| LazyTls {
+                    spec: std::sync::Arc::new(TlsSpec {
+                        verify_chain: verifies,
+                        verify_hostname: mode == SslMode::VerifyFull,
+                        root,
+                        built: std::sync::OnceLock::new(),
+                    }),
+                })
+                .clone();
             let (client, conn) = config.connect(tls).await.map_err(|e| pg_error(&what, e))?;
             tokio::spawn(async move {
                 if let Err(e) = conn.await {

@@ -25,12 +25,13 @@ use crate::events::{
 use crate::filters::{parse_message_key_columns, Filters, MessageKeyColumns};
 use crate::lsn::Lsn;
 use crate::pgoutput::{
-    pg_time_to_unix_us, ColumnValue, Decoder, Message, OldTuple, Relation, TupleData,
+    pg_time_to_unix_us, ColumnRef, Decoder, Message, OldTuple, Relation, Tuple, TupleData,
 };
 use crate::replication::{
     ReplicationClient, ReplicationConfig, ReplicationMessage, ReplicationStream, SnapshotAction,
     SslMode,
 };
+use crate::snapshot::CopyRow;
 use crate::types::{column_mapping, BinaryHandling, TypeRegistry, TypeSettings};
 use sluice_snapshot::{
     MarkerTracker, SnapshotItem, SnapshotMarker, SnapshotOptions, SnapshotProgress, SnapshotStream,
@@ -403,10 +404,10 @@ enum Phase {
 }
 
 struct SnapshotPhase {
-    stream: SnapshotStream<TupleData>,
+    stream: SnapshotStream<CopyRow>,
     reporter_sink: Arc<dyn sluice_connect_api::TaskReporter>,
     last_report: Instant,
-    markers: MarkerTracker<(usize, TupleData)>,
+    markers: MarkerTracker<(usize, CopyRow)>,
     /// Relation OID per snapshot table index.
     oids: Vec<u32>,
     /// The idle replication connection whose exported snapshot the readers
@@ -886,7 +887,8 @@ impl Running {
                     snapshot: Some("incremental"),
                 },
             );
-            let envelope = table.envelope("r", None, Some(after), source, None, now_us());
+            let now = now_us();
+            let envelope = table.envelope("r", None, Some(after), source, None, now);
             // The chunk's rows carry the state *before* this chunk: a restart
             // after some of them reads the chunk again (duplicates, no gap).
             self.position(lsn, at, xid, ts_us, "INSERT");
@@ -1271,7 +1273,11 @@ impl Running {
     }
 
     /// Value struct (and key) of a tuple. `old` tuples may lack columns.
-    fn row(&self, table: &TableSchema, tuple: &TupleData) -> Result<(Struct, Option<Struct>)> {
+    fn row<T: Tuple + ?Sized>(
+        &self,
+        table: &TableSchema,
+        tuple: &T,
+    ) -> Result<(Struct, Option<Struct>)> {
         let mut values = vec![Value::Null; table.value_schema.fields.len()];
         let mut key = table
             .key_schema
@@ -1281,17 +1287,15 @@ impl Running {
             let Some(mapping) = &plan.mapping else {
                 continue;
             };
-            let v = match tuple.columns.get(i) {
-                Some(ColumnValue::Text(b)) | Some(ColumnValue::Binary(b)) => {
-                    mapping.convert_text(b).map_err(|e| {
-                        ConnectError::data(format!(
-                            "{}.{} column {}: {e}",
-                            table.schema_name, table.table_name, plan.name
-                        ))
-                    })?
-                }
-                Some(ColumnValue::Unchanged) => mapping.unavailable_value(),
-                Some(ColumnValue::Null) | None => mapping.null_value(),
+            let v = match tuple.column(i) {
+                ColumnRef::Data(b) => mapping.convert_text(b).map_err(|e| {
+                    ConnectError::data(format!(
+                        "{}.{} column {}: {e}",
+                        table.schema_name, table.table_name, plan.name
+                    ))
+                })?,
+                ColumnRef::Unchanged => mapping.unavailable_value(),
+                ColumnRef::Null => mapping.null_value(),
             };
             if let (Some(k), Some(ki)) = (key.as_mut(), plan.key_index) {
                 k[ki] = v.clone();
@@ -1346,11 +1350,12 @@ impl Running {
             None
         }
         .map(|(id, total, order)| transaction_block(&self.common, &id, total, order));
-        let envelope = table.envelope(op, before, after, source, transaction, now_us());
+        let now = now_us();
+        let envelope = table.envelope(op, before, after, source, transaction, now);
         let (xid, ts_us) = self
             .tx
             .as_ref()
-            .map_or((None, now_us()), |t| (Some(t.xid), t.ts_us));
+            .map_or((None, now), |t| (Some(t.xid), t.ts_us));
         self.position(lsn, at, xid, ts_us, message_type);
         SourceRecord::new(
             Some(self.partition.clone()),
@@ -1363,7 +1368,7 @@ impl Running {
             table.key_schema.clone(),
             key.map_or(Value::Null, Value::Struct),
         )
-        .with_timestamp(now_us() / 1000)
+        .with_timestamp(now / 1000)
     }
 
     fn tombstone(&self, of: &SourceRecord) -> SourceRecord {
@@ -1797,7 +1802,7 @@ impl Running {
                 Err(_) => break,
                 Ok(item) => item?,
             };
-            let ready: Vec<((usize, TupleData), SnapshotMarker)> = match item {
+            let ready: Vec<((usize, CopyRow), SnapshotMarker)> = match item {
                 Some(SnapshotItem::TableStarted {
                     table_index,
                     table,
@@ -1854,7 +1859,7 @@ impl Running {
     async fn snapshot_record(
         &mut self,
         table_index: usize,
-        row: &TupleData,
+        row: &CopyRow,
         marker: SnapshotMarker,
     ) -> Result<SourceRecord> {
         let Phase::Snapshot(snap) = &self.phase else {
@@ -1882,7 +1887,8 @@ impl Running {
                 snapshot: Some(marker.as_str()),
             },
         );
-        let envelope = table.envelope("r", None, Some(after), source, None, now_us());
+        let now = now_us();
+        let envelope = table.envelope("r", None, Some(after), source, None, now);
         self.pending_position = Some(if blocking {
             // A blocking snapshot keeps the stream's position: a restart
             // continues streaming (the blocking snapshot is not redone).
@@ -1919,7 +1925,7 @@ impl Running {
             table.key_schema.clone(),
             key.map_or(Value::Null, Value::Struct),
         )
-        .with_timestamp(now_us() / 1000))
+        .with_timestamp(now / 1000))
     }
 
     async fn finish_snapshot(&mut self) -> Result<()> {

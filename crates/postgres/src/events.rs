@@ -203,13 +203,14 @@ pub struct SourceFields {
 impl SourceFields {
     /// Debezium's PostgreSQL source block.
     pub fn build(&self, schemas: &CommonSchemas, info: &SourceInfo<'_>) -> Struct {
-        let sequence = format!(
-            "[{},{}]",
-            info.last_commit_lsn
-                .map_or_else(|| "null".to_string(), |l| format!("\"{l}\"")),
-            info.lsn
-                .map_or_else(|| "null".to_string(), |l| format!("\"{l}\""))
-        );
+        // `["<last commit lsn>","<lsn>"]`, built without the formatting
+        // machinery: this runs once per event.
+        let mut sequence = String::with_capacity(48);
+        sequence.push('[');
+        push_quoted_lsn(&mut sequence, info.last_commit_lsn);
+        sequence.push(',');
+        push_quoted_lsn(&mut sequence, info.lsn);
+        sequence.push(']');
         Struct::from_values(
             schemas.source.clone(),
             vec![
@@ -230,6 +231,28 @@ impl SourceFields {
                 Value::Null,
             ],
         )
+    }
+}
+
+fn push_quoted_lsn(out: &mut String, lsn: Option<u64>) {
+    match lsn {
+        None => out.push_str("null"),
+        Some(l) => {
+            let mut digits = [0u8; 20];
+            let mut n = l;
+            let mut i = digits.len();
+            loop {
+                i -= 1;
+                digits[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            out.push('"');
+            out.push_str(std::str::from_utf8(&digits[i..]).expect("ASCII digits"));
+            out.push('"');
+        }
     }
 }
 
@@ -435,6 +458,21 @@ mod tests {
             s.get("sequence"),
             Some(&Value::String("[null,\"5\"]".into()))
         );
+    }
+
+    #[test]
+    fn lsns_in_the_sequence_render_as_decimal_strings() {
+        for (v, want) in [
+            (None, "null".to_string()),
+            (Some(0), "\"0\"".to_string()),
+            (Some(9), "\"9\"".to_string()),
+            (Some(10), "\"10\"".to_string()),
+            (Some(u64::MAX), format!("\"{}\"", u64::MAX)),
+        ] {
+            let mut s = String::new();
+            push_quoted_lsn(&mut s, v);
+            assert_eq!(s, want);
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ use sluice_snapshot::{Chunk, ChunkReader, RowSink, SnapshotDialect, TableId, Tab
 use tokio_postgres::Client;
 
 use crate::catalog::{self, quote_ident, ConnectSettings};
-use crate::pgoutput::{ColumnValue, TupleData};
+use crate::pgoutput::{ColumnRef, ColumnValue, Tuple, TupleData};
 
 /// Reads tables inside one exported snapshot.
 pub struct PgSnapshotDialect {
@@ -62,7 +62,7 @@ pub async fn open_in_snapshot(
 
 #[async_trait]
 impl SnapshotDialect for PgSnapshotDialect {
-    type Row = TupleData;
+    type Row = CopyRow;
 
     async fn plan_table(
         &self,
@@ -117,7 +117,7 @@ impl SnapshotDialect for PgSnapshotDialect {
         })
     }
 
-    async fn open_reader(&self) -> Result<Box<dyn ChunkReader<Row = TupleData>>, ConnectError> {
+    async fn open_reader(&self) -> Result<Box<dyn ChunkReader<Row = CopyRow>>, ConnectError> {
         let client = open_in_snapshot(&self.settings, &self.snapshot_name).await?;
         Ok(Box::new(PgChunkReader {
             client,
@@ -166,14 +166,14 @@ pub fn chunk_select(
 
 #[async_trait]
 impl ChunkReader for PgChunkReader {
-    type Row = TupleData;
+    type Row = CopyRow;
 
     async fn read_chunk(
         &mut self,
         table: &TableId,
         chunk: &Chunk,
         batch_rows: usize,
-        out: &mut (dyn RowSink<TupleData> + Send),
+        out: &mut (dyn RowSink<CopyRow> + Send),
     ) -> Result<u64, ConnectError> {
         let columns = self
             .columns
@@ -211,7 +211,7 @@ impl ChunkReader for PgChunkReader {
                 let line = data.slice(start..start + nl);
                 start += nl + 1;
                 bytes += line.len() + 64;
-                rows.push(parse_copy_line(&line).map_err(|e| {
+                rows.push(CopyRow::parse(line).map_err(|e| {
                     ConnectError::new(ErrorKind::Protocol, format!("{table}: {e}"))
                 })?);
                 total += 1;
@@ -232,6 +232,89 @@ impl ChunkReader for PgChunkReader {
             out.send(rows, bytes).await?;
         }
         Ok(total)
+    }
+}
+
+/// One row read by `COPY … TO STDOUT` (text format): the line and where
+/// each field is in it. Fields are zero-copy slices of the line read from
+/// the connection; a line with backslash escapes is unescaped into a buffer
+/// of its own. One reference count and one small vector per row, however
+/// many columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyRow {
+    data: Bytes,
+    /// `(start, end)` of each field in `data`; `start == u32::MAX` is NULL.
+    fields: Vec<(u32, u32)>,
+}
+
+const NULL_FIELD: (u32, u32) = (u32::MAX, 0);
+
+impl CopyRow {
+    /// Parses one line (without its newline): tab-separated fields, `\N`
+    /// is NULL, backslash escapes as [`parse_copy_line`] describes.
+    pub fn parse(line: Bytes) -> Result<CopyRow, String> {
+        if line.len() >= u32::MAX as usize {
+            return Err(format!("COPY line of {} bytes is too long", line.len()));
+        }
+        let b = &line[..];
+        let mut fields = Vec::with_capacity(8);
+        let mut start = 0usize;
+        for field in b.split(|c| *c == b'\t') {
+            if field.contains(&b'\\') {
+                if field != b"\\N" {
+                    return Self::parse_escaped(&line);
+                }
+                fields.push(NULL_FIELD);
+            } else {
+                fields.push((start as u32, (start + field.len()) as u32));
+            }
+            start += field.len() + 1;
+        }
+        Ok(CopyRow { data: line, fields })
+    }
+
+    /// The slow path: a field with an escape other than `\N`; every field
+    /// is unescaped into a buffer of the row's own.
+    fn parse_escaped(line: &[u8]) -> Result<CopyRow, String> {
+        let b = line;
+        let mut fields = Vec::with_capacity(8);
+        let mut data = Vec::with_capacity(b.len());
+        for field in b.split(|c| *c == b'\t') {
+            if field == b"\\N" {
+                fields.push(NULL_FIELD);
+                continue;
+            }
+            let start = data.len() as u32;
+            if field.contains(&b'\\') {
+                data.extend_from_slice(&unescape_copy(field)?);
+            } else {
+                data.extend_from_slice(field);
+            }
+            fields.push((start, data.len() as u32));
+        }
+        Ok(CopyRow {
+            data: Bytes::from(data),
+            fields,
+        })
+    }
+
+    /// The number of fields in the line.
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+}
+
+impl Tuple for CopyRow {
+    fn column(&self, index: usize) -> ColumnRef<'_> {
+        match self.fields.get(index) {
+            None => ColumnRef::Null,
+            Some(&(start, _)) if start == u32::MAX => ColumnRef::Null,
+            Some(&(start, end)) => ColumnRef::Data(&self.data[start as usize..end as usize]),
+        }
     }
 }
 
@@ -334,6 +417,30 @@ mod tests {
                 Some(&b""[..])
             ]
         );
+    }
+
+    #[test]
+    fn copy_rows_agree_with_the_tuple_parser() {
+        let lines: &[&[u8]] = &[
+            b"1\t\\N\ta\\tb\\\\c\\nd\t\\101\\x42\t",
+            b"plain",
+            b"",
+            b"\\N",
+            b"\t",
+            b"1\t\\N\t\\N\tx",
+            b"a\\Nb\t\\\\N",
+            b"\\x4\t\\x\t\\7777",
+        ];
+        for line in lines {
+            let line = Bytes::copy_from_slice(line);
+            let tuple = parse_copy_line(&line).unwrap();
+            let row = CopyRow::parse(line.clone()).unwrap();
+            assert_eq!(row.len(), tuple.columns.len(), "{line:?}");
+            for i in 0..=row.len() {
+                assert_eq!(row.column(i), tuple.column(i), "{line:?} column {i}");
+            }
+        }
+        assert!(CopyRow::parse(Bytes::from_static(b"a\\")).is_err());
     }
 
     #[test]

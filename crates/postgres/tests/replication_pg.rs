@@ -757,6 +757,50 @@ mod replication {
         assert_eq!(err.kind(), ErrorKind::Config, "{err}");
         assert!(err.to_string().contains("missing.crt"), "{err}");
 
+        // Query connections (catalog, snapshot readers) follow the same
+        // modes: encrypted for prefer/require/verify-*, the root checked
+        // when verifying.
+        let settings = |mode: SslMode, root: Option<std::path::PathBuf>| {
+            sluice_postgres::catalog::ConnectSettings {
+                host: pg.host().to_string(),
+                port: pg.port(),
+                user: pg.user().to_string(),
+                password: None,
+                dbname: db.clone(),
+                sslmode: mode,
+                ssl_root_cert: root,
+            }
+        };
+        for (mode, root) in [
+            (SslMode::Prefer, None),
+            (SslMode::Require, None),
+            (SslMode::Require, Some(cert.clone())),
+            (SslMode::VerifyCa, Some(cert.clone())),
+            (SslMode::VerifyFull, Some(cert.clone())),
+        ] {
+            let client = sluice_postgres::catalog::connect(&settings(mode, root), "tls-test")
+                .await
+                .unwrap_or_else(|e| panic!("{mode}: {e}"));
+            let ssl: bool = client
+                .query_one(
+                    "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            assert!(ssl, "{mode}");
+        }
+        let Err(err) = sluice_postgres::catalog::connect(
+            &settings(SslMode::VerifyCa, Some(other.join("c"))),
+            "tls-test",
+        )
+        .await
+        else {
+            panic!("a certificate from another root must be refused");
+        };
+        assert!(err.to_string().contains("connecting to"), "{err}");
+
         // Streaming works over TLS too.
         let mut cfg = config(&pg, &db);
         cfg.sslmode = SslMode::Require;

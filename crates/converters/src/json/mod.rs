@@ -51,7 +51,7 @@ use crate::cache::{ClockCache, PtrHash};
 use parse::{SyntaxError, TopLevel};
 use path::ConvError;
 use read::Reader;
-use write::Writer;
+use write::{KeyPlan, Writer};
 
 /// `schemas.enable`
 pub const SCHEMAS_ENABLE_CONFIG: &str = "schemas.enable";
@@ -87,7 +87,9 @@ pub(crate) struct Settings {
 /// A rendered schema fragment, pinned to its schema.
 struct CachedSchemaJson {
     _pin: SchemaRef,
+    /// The schema JSON (empty when schemas are disabled).
     json: Box<[u8]>,
+    keys: Option<Arc<KeyPlan>>,
 }
 
 /// Kafka Connect's JSON converter.
@@ -218,8 +220,15 @@ impl JsonConverter {
     /// Kafka's `asJsonSchema`: the JSON rendering of `schema` (cached).
     pub fn as_json_schema(&self, schema: &SchemaRef) -> Result<Vec<u8>> {
         let mut out = Vec::new();
-        self.push_schema_json(&mut out, schema)
-            .map_err(|e| from_connect_error("", &e))?;
+        if self.settings.schemas_enabled {
+            self.cached_schema(&mut out, schema).map(drop)
+        } else {
+            // The cache holds no schema JSON when schemas are disabled.
+            self.writer()
+                .write_schema(&mut out, schema, None)
+                .map_err(ConvError::in_schema)
+        }
+        .map_err(|e| from_connect_error("", &e))?;
         Ok(out)
     }
 
@@ -248,34 +257,43 @@ impl JsonConverter {
         }
     }
 
-    fn push_schema_json(
+    /// Looks `schema` up in the cache, building the entry on a miss: writes
+    /// its schema JSON into `out` when schemas are enabled, and returns its
+    /// pre-rendered object keys (`None` when caching is off or the schema
+    /// is not a struct).
+    fn cached_schema(
         &self,
         out: &mut Vec<u8>,
         schema: &SchemaRef,
-    ) -> std::result::Result<(), ConvError> {
+    ) -> std::result::Result<Option<Arc<KeyPlan>>, ConvError> {
+        let with_json = self.settings.schemas_enabled;
         let key = Arc::as_ptr(schema) as usize;
-        if self
-            .from_connect_cache
-            .with(&key, |cached| out.extend_from_slice(&cached.json))
-            .is_some()
-        {
-            return Ok(());
+        if let Some(keys) = self.from_connect_cache.with(&key, |cached| {
+            out.extend_from_slice(&cached.json);
+            cached.keys.clone()
+        }) {
+            return Ok(keys);
         }
         let start = out.len();
-        self.writer()
-            .write_schema(out, schema, None)
-            .map_err(ConvError::in_schema)?;
-        if self.cache_size > 0 {
-            let json = out[start..].to_vec().into_boxed_slice();
-            self.from_connect_cache.insert(
-                key,
-                CachedSchemaJson {
-                    _pin: schema.clone(),
-                    json,
-                },
-            );
+        if with_json {
+            self.writer()
+                .write_schema(out, schema, None)
+                .map_err(ConvError::in_schema)?;
         }
-        Ok(())
+        if self.cache_size == 0 {
+            return Ok(None);
+        }
+        let keys = KeyPlan::build(schema).map(Arc::new);
+        let json = out[start..].to_vec().into_boxed_slice();
+        self.from_connect_cache.insert(
+            key,
+            CachedSchemaJson {
+                _pin: schema.clone(),
+                json,
+                keys: keys.clone(),
+            },
+        );
+        Ok(keys)
     }
 
     fn schema_from_text(&self, topic: &str, text: &str) -> Result<Option<SchemaRef>> {
@@ -351,26 +369,33 @@ impl Converter for JsonConverter {
         let result = if self.settings.schemas_enabled {
             out.extend_from_slice(b"{\"schema\":");
             let schema_part = match schema {
-                Some(s) => self.push_schema_json(&mut out, s),
+                Some(s) => self.cached_schema(&mut out, s),
                 None => {
                     out.extend_from_slice(b"null");
-                    Ok(())
+                    Ok(None)
                 }
             };
-            schema_part.and_then(|_| {
+            schema_part.and_then(|keys| {
                 out.extend_from_slice(b",\"payload\":");
-                writer.write_value(&mut out, schema, value)?;
+                writer.write_value(&mut out, schema, value, keys.as_deref())?;
                 out.push(b'}');
                 Ok(())
             })
         } else {
-            writer.write_value(&mut out, schema, value)
+            match schema {
+                Some(s) => self.cached_schema(&mut out, s),
+                None => Ok(None),
+            }
+            .and_then(|keys| writer.write_value(&mut out, schema, value, keys.as_deref()))
         };
         result.map_err(|e| from_connect_error(topic, &e))?;
         let len = out.len();
         if len > hint || len < hint / 4 {
+            // A little headroom over the last size, not the next power of
+            // two: the buffer is held until the sink has it, and records of
+            // one table are about the same size.
             self.size_hint
-                .store(len.next_power_of_two().min(1 << 24), Ordering::Relaxed);
+                .store((len + len / 8 + 64).min(1 << 24), Ordering::Relaxed);
         }
         Ok(Some(out))
     }

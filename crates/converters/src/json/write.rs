@@ -47,28 +47,60 @@ pub(crate) fn push_str(out: &mut Vec<u8>, s: &str) {
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let esc = ESCAPES[b as usize];
-        if esc == 0 {
+    let mut i = 0;
+    // Eight bytes at a time: most strings need no escaping at all, and a
+    // block that might (the test can report false positives, never false
+    // negatives) is checked byte by byte.
+    while i + 8 <= bytes.len() {
+        let block: [u8; 8] = bytes[i..i + 8].try_into().expect("8 bytes");
+        if !may_need_escape(u64::from_le_bytes(block)) {
+            i += 8;
             continue;
         }
-        out.extend_from_slice(&bytes[start..i]);
-        if esc == b'u' {
-            out.extend_from_slice(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[(b >> 4) as usize],
-                HEX[(b & 0xF) as usize],
-            ]);
-        } else {
-            out.extend_from_slice(&[b'\\', esc]);
+        for j in i..i + 8 {
+            escape_byte(out, bytes, &mut start, j);
         }
-        start = i + 1;
+        i += 8;
+    }
+    for j in i..bytes.len() {
+        escape_byte(out, bytes, &mut start, j);
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+/// Whether any byte of `w` is below 0x20, `"` or `\`.
+#[inline(always)]
+fn may_need_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    (below_space | has_zero(w ^ (ONES * u64::from(b'"'))) | has_zero(w ^ (ONES * u64::from(b'\\'))))
+        != 0
+}
+
+#[inline(always)]
+fn escape_byte(out: &mut Vec<u8>, bytes: &[u8], start: &mut usize, i: usize) {
+    let b = bytes[i];
+    let esc = ESCAPES[b as usize];
+    if esc == 0 {
+        return;
+    }
+    out.extend_from_slice(&bytes[*start..i]);
+    if esc == b'u' {
+        out.extend_from_slice(&[
+            b'\\',
+            b'u',
+            b'0',
+            b'0',
+            HEX[(b >> 4) as usize],
+            HEX[(b & 0xF) as usize],
+        ]);
+    } else {
+        out.extend_from_slice(&[b'\\', esc]);
+    }
+    *start = i + 1;
 }
 
 /// Writes `bytes` as a quoted base64 string (Jackson's default variant:
@@ -134,6 +166,38 @@ fn same_except_default(a: &Schema, b: &Schema) -> bool {
         && a.fields == b.fields
         && a.key_schema == b.key_schema
         && a.value_schema == b.value_schema
+}
+
+/// The object keys of a struct schema, escaped once: `"name":` for the
+/// first field, `,"name":` for the others, and the same for nested struct
+/// fields. Built per schema and cached with its schema JSON, so a record
+/// copies its keys instead of escaping every field name again.
+#[derive(Debug)]
+pub(crate) struct KeyPlan {
+    keys: Vec<Box<[u8]>>,
+    children: Vec<Option<KeyPlan>>,
+}
+
+impl KeyPlan {
+    /// The plan of a struct schema (`None` for other schemas).
+    pub(crate) fn build(schema: &Schema) -> Option<KeyPlan> {
+        if schema.schema_type != SchemaType::Struct {
+            return None;
+        }
+        let mut keys = Vec::with_capacity(schema.fields.len());
+        let mut children = Vec::with_capacity(schema.fields.len());
+        for (i, field) in schema.fields.iter().enumerate() {
+            let mut key = Vec::with_capacity(field.name.len() + 4);
+            if i > 0 {
+                key.push(b',');
+            }
+            push_str(&mut key, &field.name);
+            key.push(b':');
+            keys.push(key.into_boxed_slice());
+            children.push(KeyPlan::build(&field.schema));
+        }
+        Some(KeyPlan { keys, children })
+    }
 }
 
 pub(crate) struct Writer<'a> {
@@ -235,20 +299,23 @@ impl Writer<'_> {
     }
 
     /// `convertToJson(schema, value)`.
+    /// `plan`: the pre-rendered object keys of `schema` (from the
+    /// converter's schema cache), or `None` to escape names as it goes.
     pub(crate) fn write_value(
         &self,
         out: &mut Vec<u8>,
         schema: Option<&SchemaRef>,
         value: &Value,
+        plan: Option<&KeyPlan>,
     ) -> ConvResult {
         match schema {
-            Some(schema) => self.write_with_schema(out, schema, value, false),
+            Some(schema) => self.write_with_schema(out, schema, value, false, plan),
             None => self.write_schemaless(out, value),
         }
     }
 
     fn write_default(&self, out: &mut Vec<u8>, schema: &SchemaRef, default: &Value) -> ConvResult {
-        self.write_with_schema(out, schema, default, true)
+        self.write_with_schema(out, schema, default, true, None)
     }
 
     fn write_with_schema(
@@ -257,6 +324,7 @@ impl Writer<'_> {
         schema: &SchemaRef,
         value: &Value,
         is_default: bool,
+        plan: Option<&KeyPlan>,
     ) -> ConvResult {
         if value.is_null() {
             if self.settings.replace_null_with_default {
@@ -316,7 +384,7 @@ impl Writer<'_> {
                     if i > 0 {
                         out.push(b',');
                     }
-                    self.write_with_schema(out, item_schema, item, false)
+                    self.write_with_schema(out, item_schema, item, false, None)
                         .map_err(|e| e.in_index(i))?;
                 }
                 out.push(b']');
@@ -339,7 +407,7 @@ impl Writer<'_> {
                         self.write_object_key(out, key_schema, k)
                             .map_err(|e| e.in_map_key(i))?;
                         out.push(b':');
-                        self.write_with_schema(out, value_schema, v, false)
+                        self.write_with_schema(out, value_schema, v, false, None)
                             .map_err(|e| e.in_map_value(k, i))?;
                     }
                     out.push(b'}');
@@ -350,10 +418,10 @@ impl Writer<'_> {
                             out.push(b',');
                         }
                         out.push(b'[');
-                        self.write_with_schema(out, key_schema, k, false)
+                        self.write_with_schema(out, key_schema, k, false, None)
                             .map_err(|e| e.in_map_key(i))?;
                         out.push(b',');
-                        self.write_with_schema(out, value_schema, v, false)
+                        self.write_with_schema(out, value_schema, v, false, None)
                             .map_err(|e| e.in_map_value(k, i))?;
                         out.push(b']');
                     }
@@ -375,7 +443,7 @@ impl Writer<'_> {
                         describe(schema)
                     )));
                 }
-                self.write_struct_fields(out, schema, st.values())?;
+                self.write_struct_fields(out, schema, st.values(), plan)?;
             }
             (expected, actual) => {
                 return Err(ConvError::new(format!(
@@ -392,15 +460,26 @@ impl Writer<'_> {
         out: &mut Vec<u8>,
         schema: &Schema,
         values: &[Value],
+        plan: Option<&KeyPlan>,
     ) -> ConvResult {
         out.push(b'{');
+        let plan = plan.filter(|p| p.keys.len() == schema.fields.len());
         for (i, (field, v)) in schema.fields.iter().zip(values).enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            push_str(out, &field.name);
-            out.push(b':');
-            self.write_with_schema(out, &field.schema, v, false)
+            let child = match plan {
+                Some(p) => {
+                    out.extend_from_slice(&p.keys[i]);
+                    p.children[i].as_ref()
+                }
+                None => {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    push_str(out, &field.name);
+                    out.push(b':');
+                    None
+                }
+            };
+            self.write_with_schema(out, &field.schema, v, false, child)
                 .map_err(|e| e.in_field(&field.name))?;
         }
         out.push(b'}');
@@ -506,7 +585,7 @@ impl Writer<'_> {
             }
             // Deviation from Kafka (which fails with "Mismatching schema."):
             // a struct always carries its own schema, so render it with that.
-            Value::Struct(st) => self.write_struct_fields(out, st.schema(), st.values())?,
+            Value::Struct(st) => self.write_struct_fields(out, st.schema(), st.values(), None)?,
         }
         Ok(())
     }
@@ -562,6 +641,44 @@ mod tests {
         assert_eq!(esc("\u{0}\u{1}\u{1f}"), r#""\u0000\u0001\u001F""#);
         // DEL, '/', non-ASCII and U+2028 pass through.
         assert_eq!(esc("\u{7f}/é€😀\u{2028}"), "\"\u{7f}/é€😀\u{2028}\"");
+    }
+
+    /// The per-byte definition the block scan must agree with.
+    fn esc_reference(s: &str) -> String {
+        let mut out = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{8}' => out.push_str("\\b"),
+                '\u{c}' => out.push_str("\\f"),
+                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04X}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn block_scan_agrees_with_per_byte_escaping_at_every_position() {
+        // Every ASCII byte, and a few multi-byte characters, at every offset
+        // of strings long enough to cover whole blocks and tails.
+        let mut specials: Vec<char> = (0u8..0x80).map(char::from).collect();
+        specials.extend(['é', '€', '😀', '\u{2028}', '\u{ff}']);
+        for len in 0..20 {
+            for pos in 0..len.max(1) {
+                for &c in &specials {
+                    let s: String = (0..len).map(|i| if i == pos { c } else { 'x' }).collect();
+                    assert_eq!(esc(&s), esc_reference(&s), "{s:?}");
+                }
+            }
+        }
+        let mixed = "ab\"cd\\ef\n\u{1}ghijklmnop\u{7f}qrs\ttu€vwxyz\"";
+        assert_eq!(esc(mixed), esc_reference(mixed));
     }
 
     #[test]

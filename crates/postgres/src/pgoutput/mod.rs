@@ -96,6 +96,33 @@ pub struct TupleData {
     pub columns: Vec<ColumnValue>,
 }
 
+/// One column of a row, borrowed, whatever the row came from (a pgoutput
+/// tuple or a line of `COPY … TO STDOUT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnRef<'a> {
+    Null,
+    /// An unchanged TOASTed value (pgoutput only).
+    Unchanged,
+    /// Text (or, from pgoutput with `binary 'true'`, binary) data.
+    Data(&'a [u8]),
+}
+
+/// Read access to a row's columns by position, as the event builder needs
+/// it. A position past the end reads as NULL.
+pub trait Tuple {
+    fn column(&self, index: usize) -> ColumnRef<'_>;
+}
+
+impl Tuple for TupleData {
+    fn column(&self, index: usize) -> ColumnRef<'_> {
+        match self.columns.get(index) {
+            Some(ColumnValue::Text(b)) | Some(ColumnValue::Binary(b)) => ColumnRef::Data(b),
+            Some(ColumnValue::Unchanged) => ColumnRef::Unchanged,
+            Some(ColumnValue::Null) | None => ColumnRef::Null,
+        }
+    }
+}
+
 /// `relreplident`: which old values UPDATE and DELETE carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReplicaIdentity {

@@ -58,8 +58,7 @@ async fn connect_inner(config: &ReplicationConfig) -> Result<Session, Replicatio
             match startup(config, Transport::Plain(tcp(config).await?)).await {
                 Err(e) if e.kind() == ErrorKind::Authentication && e.sqlstate().is_some() => {
                     tracing::debug!(peer = %peer(config), "plain connection refused ({e}); trying TLS (sslmode=allow)");
-                    let connector = tls_connector(config)?;
-                    match negotiate_tls(config, &connector, tcp(config).await?).await? {
+                    match negotiate_tls(config, tcp(config).await?).await? {
                         Negotiated::Tls(tls) => startup(config, tls).await,
                         Negotiated::Refused(_) => Err(e),
                     }
@@ -68,8 +67,7 @@ async fn connect_inner(config: &ReplicationConfig) -> Result<Session, Replicatio
             }
         }
         SslMode::Prefer => {
-            let connector = tls_connector(config)?;
-            match negotiate_tls(config, &connector, tcp(config).await?).await {
+            match negotiate_tls(config, tcp(config).await?).await {
                 Ok(Negotiated::Tls(tls)) => match startup(config, tls).await {
                     // As libpq: a server that rejects the TLS connection
                     // (e.g. a `hostnossl` pg_hba.conf line) gets a plain one.
@@ -96,8 +94,7 @@ async fn connect_inner(config: &ReplicationConfig) -> Result<Session, Replicatio
             }
         }
         SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => {
-            let connector = tls_connector(config)?;
-            match negotiate_tls(config, &connector, tcp(config).await?).await? {
+            match negotiate_tls(config, tcp(config).await?).await? {
                 Negotiated::Tls(tls) => startup(config, tls).await,
                 Negotiated::Refused(_) => Err(ReplicationError::config(format!(
                     "server {} does not support SSL, but database.sslmode={} requires it",
@@ -125,10 +122,11 @@ enum Negotiated {
     Refused(TcpStream),
 }
 
-/// SSLRequest; on 'S' the TLS handshake, on 'N' the plain stream back.
+/// SSLRequest; on 'S' the TLS handshake, on 'N' the plain stream back. The
+/// TLS connector is built only when the server answers 'S': building one
+/// loads the system's CA bundle, which a server without TLS never needs.
 async fn negotiate_tls(
     config: &ReplicationConfig,
-    connector: &tokio_native_tls::TlsConnector,
     mut stream: TcpStream,
 ) -> Result<Negotiated, ReplicationError> {
     let mut buf = bytes::BytesMut::with_capacity(8);
@@ -147,6 +145,7 @@ async fn negotiate_tls(
     })?;
     match answer {
         b'S' => {
+            let connector = tls_connector(config)?;
             let tls = connector.connect(&config.host, stream).await.map_err(|e| {
                 let text = e.to_string();
                 let verifying = matches!(config.sslmode, SslMode::VerifyCa | SslMode::VerifyFull)
@@ -214,8 +213,11 @@ fn tls_connector(
         }
         builder.danger_accept_invalid_hostnames(config.sslmode != SslMode::VerifyFull);
     } else {
+        // Nothing is verified: skip loading the system's CA bundle, which
+        // costs ~1e9 instructions per connector.
         builder.danger_accept_invalid_certs(true);
         builder.danger_accept_invalid_hostnames(true);
+        builder.disable_built_in_roots(true);
     }
     let connector = builder.build().map_err(|e| {
         ReplicationError::config(format!(
