@@ -131,6 +131,9 @@ pub struct SinkContext {
     /// The worker's whole configuration (e.g. `bootstrap.servers`,
     /// `producer.*` for the Kafka sink).
     pub worker_config: crate::config::Props,
+    /// The connector's whole configuration (e.g. `topic.creation.*` and
+    /// `producer.override.*` for the Kafka sink).
+    pub connector_config: crate::config::Props,
 }
 
 /// Creates sinks of one `sink.type`.

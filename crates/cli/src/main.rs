@@ -1,5 +1,6 @@
 //! The `sluice` binary: command line, wiring, logging.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -36,6 +37,16 @@ enum Command {
         /// Connector configurations (.properties, or the JSON `POST /connectors` takes).
         connectors: Vec<PathBuf>,
     },
+    /// Serve an embedded Confluent-compatible schema registry (Avro).
+    Registry {
+        /// Address to listen on (HOST:PORT; port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        listen: SocketAddr,
+        /// JSON file keeping the schemas (created if missing). Without it
+        /// nothing is kept when sluice stops.
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
     /// Print the configuration reference (Markdown) generated from the declared keys.
     #[command(hide = true)]
     ConfigReference,
@@ -60,6 +71,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Standalone { worker, connectors } => standalone(&worker, &connectors).await,
+            Command::Registry { listen, data } => registry(listen, data).await,
             Command::ConfigReference => {
                 print!("{}", config_reference());
                 Ok(Ok(()))
@@ -98,6 +110,9 @@ pub fn plugins() -> Plugins {
     ));
     plugins.add_connector(Arc::new(sluice_postgres::PostgresConnector::new()));
     for sink in sluice_sinks::all_plugins() {
+        plugins.add_sink(sink);
+    }
+    for sink in sluice_kafka::all_plugins() {
         plugins.add_sink(sink);
     }
     plugins.set_converters(Arc::new(sluice_converters::create_converter));
@@ -166,7 +181,31 @@ async fn standalone(
         Ok(p) => p,
         Err(e) => return Ok(Err(ConfigProblem(e.to_string()))),
     };
-    let worker = match Worker::new(plugins(), worker_props) {
+    // Offsets in Kafka (offset.storage.topic) unless a file is given.
+    let offsets_topic = match sluice_kafka::offsets::OffsetTopicSettings::from_worker(&worker_props)
+    {
+        Ok(t) => t,
+        Err(e) => {
+            return Ok(Err(ConfigProblem(format!(
+                "{}: {}",
+                worker_file.display(),
+                e.message()
+            ))))
+        }
+    };
+    let has_file = worker_props
+        .get("offset.storage.file.filename")
+        .is_some_and(|f| !f.trim().is_empty());
+    let worker = match offsets_topic.filter(|_| !has_file) {
+        Some(topic) => {
+            let store = sluice_kafka::KafkaOffsetStore::open(&worker_props, &topic)
+                .await
+                .map_err(|e| anyhow::anyhow!("opening the offsets topic {}: {e}", topic.topic))?;
+            Worker::with_offset_store(plugins(), worker_props, Arc::new(store))
+        }
+        None => Worker::new(plugins(), worker_props),
+    };
+    let worker = match worker {
         Ok(w) => w,
         Err(issues) => return Ok(Err(ConfigProblem(issues_line(worker_file, &issues)))),
     };
@@ -222,6 +261,54 @@ async fn standalone(
     wait_for_signal().await?;
     tracing::info!("stopping: finishing deliveries and committing offsets");
     worker.shutdown().await;
+    tracing::info!("stopped cleanly");
+    Ok(Ok(()))
+}
+
+/// `sluice registry`: serves until SIGINT/SIGTERM, then lets the requests
+/// under way finish.
+async fn registry(
+    listen: SocketAddr,
+    data: Option<PathBuf>,
+) -> anyhow::Result<Result<(), ConfigProblem>> {
+    if data.is_none() {
+        tracing::warn!(
+            "no --data file given: schemas are kept in memory only and are lost when sluice stops"
+        );
+    }
+    let server = match sluice_registry::RegistryServer::bind(listen, data.clone()).await {
+        Ok(server) => server,
+        Err(e) => return Ok(Err(ConfigProblem(e.to_string()))),
+    };
+    match &data {
+        Some(path) => tracing::info!(
+            "schema registry listening on http://{} (data: {})",
+            server.local_addr(),
+            path.display()
+        ),
+        None => tracing::info!(
+            "schema registry listening on http://{}",
+            server.local_addr()
+        ),
+    }
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let mut serving = tokio::spawn(server.run_until(async move {
+        let _ = stopped.await;
+    }));
+    tokio::select! {
+        result = &mut serving => {
+            result.context("the schema registry task failed")?
+                .context("serving the schema registry")?;
+            anyhow::bail!("the schema registry stopped unexpectedly");
+        }
+        signal = wait_for_signal() => signal?,
+    }
+    tracing::info!("stopping the schema registry");
+    let _ = stop.send(());
+    serving
+        .await
+        .context("the schema registry task failed")?
+        .context("serving the schema registry")?;
     tracing::info!("stopped cleanly");
     Ok(Ok(()))
 }

@@ -85,13 +85,17 @@ fn registry_knows_kafka_names_and_aliases() {
             "{class}"
         );
     }
-    let err = create_converter("io.confluent.connect.avro.AvroConverter", &empty, false)
-        .err()
-        .unwrap();
+    let err = create_converter(
+        "io.confluent.connect.protobuf.ProtobufConverter",
+        &empty,
+        false,
+    )
+    .err()
+    .unwrap();
     assert_eq!(err.kind(), ErrorKind::Config);
     let msg = err.message();
     assert!(
-        msg.contains("io.confluent.connect.avro.AvroConverter"),
+        msg.contains("io.confluent.connect.protobuf.ProtobufConverter"),
         "{msg}"
     );
     assert!(

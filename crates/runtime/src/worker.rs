@@ -65,7 +65,7 @@ impl Worker {
             _ => {
                 return Err(vec![ConfigIssue {
                     key: "offset.storage.file.filename".into(),
-                    message: "Missing required configuration \"offset.storage.file.filename\" which has no default value. Standalone mode keeps source offsets in this file.".into(),
+                    message: "Missing required configuration \"offset.storage.file.filename\" which has no default value. Standalone mode keeps source offsets in this file (or, with offset.storage.topic set, in that Kafka topic).".into(),
                 }])
             }
         };
@@ -83,6 +83,24 @@ impl Worker {
             worker_id,
             connectors: Mutex::new(BTreeMap::new()),
         })
+    }
+
+    /// A worker whose offsets live in `offsets` (e.g. the Kafka offset
+    /// store the binary opens for `offset.storage.topic`).
+    pub fn with_offset_store(
+        plugins: Plugins,
+        worker_props: Props,
+        offsets: Arc<dyn OffsetStore>,
+    ) -> Result<Worker, Vec<ConfigIssue>> {
+        let mut worker = Worker::with_memory_offsets(plugins, worker_props)?;
+        let host = worker
+            .worker_config
+            .get_string("rest.host.name")
+            .unwrap_or("localhost")
+            .to_string();
+        worker.worker_id = format!("{host}:{}", worker.worker_config.get_int("rest.port"));
+        worker.offsets = offsets;
+        Ok(worker)
     }
 
     /// A worker with in-memory offsets (tests, benchmarks).
@@ -408,6 +426,7 @@ impl Worker {
             connector_name: name.to_string(),
             task_id,
             worker_config: self.worker_props.clone(),
+            connector_config: props.clone(),
         };
         let transform_configs: Vec<(String, Props)> = props
             .get("transforms")

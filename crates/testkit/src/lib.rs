@@ -88,6 +88,7 @@ pub mod golden;
 mod mariadb;
 mod postgres;
 mod process;
+mod tansu;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -96,6 +97,7 @@ pub use error::{ErrorKind, TestkitError};
 pub use mariadb::{mariadb_available, MariaDbServer, MariaDbServerBuilder};
 pub use postgres::{postgres_available, PgAuthMethod, PgServer, PgServerBuilder};
 pub use process::pid_alive;
+pub use tansu::{tansu_available, tansu_program, TansuServer, TansuServerBuilder};
 
 /// The longest name [`unique_name`] returns: PostgreSQL's identifier limit
 /// (MariaDB allows 64).

@@ -1,0 +1,249 @@
+//! `sluice standalone` streaming a Debezium PostgreSQL connector to a real
+//! Kafka-protocol broker (tansu): change events on the topics, offsets in
+//! the offsets topic in Kafka Connect's layout, kill -9 and restart.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::{start_sluice, terminate};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use serde_json::{json, Value};
+use sluice_testkit::{unique_name, PgServer, TansuServer};
+
+/// Reads a topic from the beginning, collecting (key, value) as JSON.
+struct TopicReader {
+    consumer: BaseConsumer,
+    topic: String,
+    assigned: bool,
+    bootstrap: String,
+}
+
+impl TopicReader {
+    fn new(bootstrap: &str, topic: &str) -> TopicReader {
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", bootstrap)
+            .set("group.id", unique_name("test_reader"))
+            .set("enable.auto.commit", "false")
+            .create()
+            .unwrap();
+        TopicReader {
+            consumer,
+            topic: topic.to_string(),
+            assigned: false,
+            bootstrap: bootstrap.to_string(),
+        }
+    }
+
+    /// Reads what is there for up to `wait`; assigns once the topic exists.
+    fn read(&mut self, wait: Duration) -> Vec<(Option<Value>, Option<Value>, i32)> {
+        let deadline = Instant::now() + wait;
+        let mut out = Vec::new();
+        while Instant::now() < deadline {
+            if !self.assigned {
+                let md = self
+                    .consumer
+                    .fetch_metadata(Some(&self.topic), Duration::from_secs(5));
+                let parts: Vec<i32> = md
+                    .ok()
+                    .and_then(|md| {
+                        md.topics()
+                            .iter()
+                            .find(|t| t.name() == self.topic && t.error().is_none())
+                            .map(|t| t.partitions().iter().map(|p| p.id()).collect())
+                    })
+                    .unwrap_or_default();
+                if parts.is_empty() {
+                    std::thread::sleep(Duration::from_millis(200));
+                    continue;
+                }
+                let mut tpl = TopicPartitionList::new();
+                for p in parts {
+                    tpl.add_partition_offset(&self.topic, p, Offset::Beginning)
+                        .unwrap();
+                }
+                self.consumer.assign(&tpl).unwrap();
+                self.assigned = true;
+            }
+            match self.consumer.poll(Duration::from_millis(100)) {
+                Some(Ok(m)) => {
+                    let parse = |b: Option<&[u8]>| b.map(|b| serde_json::from_slice(b).unwrap());
+                    out.push((parse(m.key()), parse(m.payload()), m.partition()));
+                }
+                Some(Err(e)) => panic!("reading {} from {}: {e}", self.topic, self.bootstrap),
+                None => {}
+            }
+        }
+        out
+    }
+}
+
+fn write_configs(dir: &Path, pg: &PgServer, broker: &TansuServer, db: &str, offsets_topic: &str) {
+    std::fs::write(
+        dir.join("worker.properties"),
+        format!(
+            "bootstrap.servers={}\noffset.storage.topic={offsets_topic}\noffset.storage.partitions=3\n\
+             offset.storage.replication.factor=1\noffset.flush.interval.ms=100\n",
+            broker.bootstrap_servers()
+        ),
+    )
+    .unwrap();
+    let slot = unique_name("slot");
+    std::fs::write(
+        dir.join("pg.json"),
+        json!({"name": "pg", "config": {
+            "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+            "database.hostname": "127.0.0.1",
+            "database.port": pg.port().to_string(),
+            "database.user": "postgres",
+            "database.dbname": db,
+            "topic.prefix": "shop",
+            "plugin.name": "pgoutput",
+            "slot.name": slot,
+            "publication.name": format!("pub_{slot}"),
+            "table.include.list": "public.orders",
+            "poll.interval.ms": "100",
+            "status.update.interval.ms": "200",
+            "topic.creation.default.partitions": "2",
+            "topic.creation.default.replication.factor": "1"
+        }})
+        .to_string(),
+    )
+    .unwrap();
+}
+
+fn insert(pg: &PgServer, db: &str, from: i64, to: i64) {
+    pg.psql(
+        db,
+        &format!("INSERT INTO orders SELECT g, 'note ' || g FROM generate_series({from}, {to}) g"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn postgres_to_kafka_with_offsets_in_kafka_survives_kill_9() {
+    let pg = PgServer::start().unwrap();
+    let broker = TansuServer::start().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let db = unique_name("db");
+    pg.create_database(&db).unwrap();
+    pg.psql(
+        &db,
+        "CREATE TABLE orders (id bigint PRIMARY KEY, note text)",
+    )
+    .unwrap();
+    insert(&pg, &db, 1, 500);
+    let offsets_topic = unique_name("connect_offsets");
+    write_configs(tmp.path(), &pg, &broker, &db, &offsets_topic);
+    let log = tmp.path().join("sluice.log");
+    let start = || {
+        start_sluice(
+            &tmp.path().join("worker.properties"),
+            &tmp.path().join("pg.json"),
+            &log,
+            "info",
+        )
+    };
+
+    let mut sluice = start();
+    let mut reader = TopicReader::new(&broker.bootstrap_servers(), "shop.public.orders");
+    let mut events = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while events.len() < 500 && Instant::now() < deadline {
+        events.extend(reader.read(Duration::from_millis(500)));
+    }
+    assert_eq!(
+        events.len(),
+        500,
+        "snapshot records on the topic; log:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    // Debezium's JSON envelope with its schema, keyed by the primary key.
+    let (key, value, _) = &events[0];
+    let key = key.as_ref().unwrap();
+    assert_eq!(key["schema"]["name"], "shop.public.orders.Key");
+    let value = value.as_ref().unwrap();
+    assert_eq!(value["schema"]["name"], "shop.public.orders.Envelope");
+    assert_eq!(value["payload"]["op"], "r");
+    assert_eq!(value["payload"]["source"]["connector"], "postgresql");
+    assert!(value["payload"]["after"]["note"]
+        .as_str()
+        .unwrap()
+        .starts_with("note "));
+    // Keyed records land where Kafka Connect would put them: one key, one
+    // partition.
+    let mut partition_of: BTreeMap<i64, i32> = BTreeMap::new();
+
+    // Streaming, then kill -9 in the middle of it, more writes while down.
+    insert(&pg, &db, 501, 1000);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while events.len() < 700 && Instant::now() < deadline {
+        events.extend(reader.read(Duration::from_millis(200)));
+    }
+    sluice.kill().unwrap();
+    sluice.wait().unwrap();
+    insert(&pg, &db, 1001, 1500);
+    pg.psql(&db, "UPDATE orders SET note = 'changed' WHERE id <= 10")
+        .unwrap();
+
+    let mut sluice = start();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let complete = |events: &Vec<(Option<Value>, Option<Value>, i32)>| {
+        let ids: BTreeSet<i64> = events
+            .iter()
+            .filter_map(|(_, v, _)| v.as_ref()?["payload"]["after"]["id"].as_i64())
+            .collect();
+        let updates = events
+            .iter()
+            .filter(|(_, v, _)| v.as_ref().is_some_and(|v| v["payload"]["op"] == "u"))
+            .count();
+        ids.len() == 1500 && updates >= 10
+    };
+    while !complete(&events) && Instant::now() < deadline {
+        events.extend(reader.read(Duration::from_millis(500)));
+    }
+    let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        complete(&events),
+        "every row arrives after kill -9; log:\n{log_text}"
+    );
+    // The completed snapshot is not taken again.
+    let snapshot_reads = events
+        .iter()
+        .filter(|(_, v, _)| v.as_ref().is_some_and(|v| v["payload"]["op"] == "r"))
+        .count();
+    assert_eq!(
+        snapshot_reads, 500,
+        "the snapshot is not repeated after the restart"
+    );
+    for (k, _, p) in &events {
+        let id = k.as_ref().unwrap()["payload"]["id"].as_i64().unwrap();
+        assert_eq!(
+            *partition_of.entry(id).or_insert(*p),
+            *p,
+            "key {id} moved partitions"
+        );
+    }
+    assert_eq!(
+        partition_of.values().collect::<BTreeSet<_>>().len(),
+        2,
+        "two partitions used"
+    );
+
+    // Offsets in the offsets topic, in Connect's layout.
+    terminate(&mut sluice);
+    let mut offsets = TopicReader::new(&broker.bootstrap_servers(), &offsets_topic);
+    let records = offsets.read(Duration::from_secs(3));
+    assert!(
+        !records.is_empty(),
+        "offsets were committed to {offsets_topic}"
+    );
+    let (key, value, _) = records.last().unwrap();
+    assert_eq!(key.as_ref().unwrap(), &json!(["pg", {"server": "shop"}]));
+    let value = value.as_ref().unwrap();
+    assert!(value["lsn"].as_u64().unwrap() > 0, "{value}");
+    assert_eq!(value.get("snapshot"), None, "streaming offset: {value}");
+}
