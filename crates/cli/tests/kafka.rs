@@ -247,3 +247,135 @@ fn postgres_to_kafka_with_offsets_in_kafka_survives_kill_9() {
     assert!(value["lsn"].as_u64().unwrap() > 0, "{value}");
     assert_eq!(value.get("snapshot"), None, "streaming offset: {value}");
 }
+
+/// VmRSS of a process in MB.
+fn rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn confirmed_flush(pg: &PgServer, slot_prefix: &str) -> String {
+    pg.psql(
+        "postgres",
+        &format!(
+            "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name LIKE '{slot_prefix}%'"
+        ),
+    )
+    .unwrap()
+}
+
+/// A broker outage of 30 s in the middle of streaming: the broker is frozen
+/// (SIGSTOP; tansu keeps topics in memory, so a killed broker would come
+/// back empty) while the database keeps changing. Nothing may be lost, the
+/// slot must not advance while nothing is durable, memory stays flat, and
+/// sluice recovers by itself when the broker answers again.
+#[test]
+fn a_broker_outage_loses_nothing_and_holds_the_slot() {
+    let pg = PgServer::start().unwrap();
+    let mut broker = TansuServer::start().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let db = unique_name("db");
+    pg.create_database(&db).unwrap();
+    pg.psql(
+        &db,
+        "CREATE TABLE orders (id bigint PRIMARY KEY, note text)",
+    )
+    .unwrap();
+    let offsets_topic = unique_name("connect_offsets");
+    write_configs(tmp.path(), &pg, &broker, &db, &offsets_topic);
+    let config = std::fs::read_to_string(tmp.path().join("pg.json")).unwrap();
+    let slot = serde_json::from_str::<Value>(&config).unwrap()["config"]["slot.name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let log = tmp.path().join("sluice.log");
+    let mut sluice = start_sluice(
+        &tmp.path().join("worker.properties"),
+        &tmp.path().join("pg.json"),
+        &log,
+        "info",
+    );
+    let mut reader = TopicReader::new(&broker.bootstrap_servers(), "shop.public.orders");
+    let ids = |events: &Vec<(Option<Value>, Option<Value>, i32)>| -> BTreeSet<i64> {
+        events
+            .iter()
+            .filter_map(|(_, v, _)| v.as_ref()?["payload"]["after"]["id"].as_i64())
+            .collect()
+    };
+    // Wait for streaming to start (the slot exists), then write.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while confirmed_flush(&pg, &slot).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    insert(&pg, &db, 1, 2000);
+    let mut events = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while ids(&events).len() < 2000 && Instant::now() < deadline {
+        events.extend(reader.read(Duration::from_millis(300)));
+    }
+    assert_eq!(ids(&events).len(), 2000, "before the outage");
+    // Let the offsets of those rows be committed and confirmed.
+    std::thread::sleep(Duration::from_secs(2));
+
+    broker.pause();
+    let outage = Instant::now();
+    std::thread::sleep(Duration::from_secs(2));
+    let held = confirmed_flush(&pg, &slot);
+    let pid = sluice.id();
+    let mut rss = Vec::new();
+    let mut next = 2001;
+    while outage.elapsed() < Duration::from_secs(30) {
+        insert(&pg, &db, next, next + 999);
+        next += 1000;
+        rss.push(rss_mb(pid));
+        assert_eq!(
+            confirmed_flush(&pg, &slot),
+            held,
+            "the slot advanced while the broker was down"
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    assert!(
+        sluice.try_wait().unwrap().is_none(),
+        "sluice exited during the outage"
+    );
+    broker.resume();
+    let total = next - 1;
+
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while ids(&events).len() < total as usize && Instant::now() < deadline {
+        events.extend(reader.read(Duration::from_millis(500)));
+    }
+    let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(
+        ids(&events).len(),
+        total as usize,
+        "every row after the outage; log:\n{log_text}"
+    );
+    // The slot moves again once the records are durable.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while confirmed_flush(&pg, &slot) == held && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_ne!(
+        confirmed_flush(&pg, &slot),
+        held,
+        "the slot advances after recovery"
+    );
+    let (min, max) = rss
+        .iter()
+        .fold((f64::MAX, 0f64), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    eprintln!(
+        "outage: {} rows written while the broker was down; RSS {min:.1}–{max:.1} MB",
+        total - 2000
+    );
+    assert!(
+        max < 300.0 && max - min < 100.0,
+        "memory during the outage: {rss:?}"
+    );
+    terminate(&mut sluice);
+}

@@ -149,6 +149,21 @@ impl TansuServer {
         self.process.kill_hard();
     }
 
+    /// Freezes the broker (SIGSTOP): it keeps its data and connections but
+    /// answers nothing — an outage that a memory-backed broker survives.
+    pub fn pause(&mut self) {
+        if let Some(pid) = self.process.pid() {
+            process::send_signal(pid, "STOP");
+        }
+    }
+
+    /// Lets a [`pause`](Self::pause)d broker run again (SIGCONT).
+    pub fn resume(&mut self) {
+        if let Some(pid) = self.process.pid() {
+            process::send_signal(pid, "CONT");
+        }
+    }
+
     /// Starts the broker again on the same port and storage.
     pub fn restart(&mut self) -> Result<(), TestkitError> {
         self.process.stop();
