@@ -379,3 +379,184 @@ fn a_broker_outage_loses_nothing_and_holds_the_slot() {
     );
     terminate(&mut sluice);
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Avro change events through `sluice registry`, decoded by a real
+/// third-party client: Confluent's Python confluent-kafka with its
+/// SchemaRegistryClient and AvroDeserializer.
+#[test]
+fn avro_events_decode_with_confluents_python_client() {
+    let python_ok = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import confluent_kafka.schema_registry.avro, fastavro",
+        ])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        python_ok,
+        "this test needs Python's confluent-kafka: pip install 'confluent-kafka[avro,schemaregistry]' (scripts/test.sh installs it)"
+    );
+    let pg = PgServer::start().unwrap();
+    let broker = TansuServer::start().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let registry_port = free_port();
+    let registry_url = format!("http://127.0.0.1:{registry_port}");
+    let registry_log = tmp.path().join("registry.log");
+    let mut registry = common::ChildGuard(
+        std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args([
+                "registry",
+                "--listen",
+                &format!("127.0.0.1:{registry_port}"),
+            ])
+            .arg("--data")
+            .arg(tmp.path().join("schemas.json"))
+            .stderr(std::fs::File::create(&registry_log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", registry_port)).is_err() {
+        assert!(Instant::now() < deadline, "the registry did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let db = unique_name("db");
+    pg.create_database(&db).unwrap();
+    pg.psql(
+        &db,
+        "CREATE TABLE orders (id bigint PRIMARY KEY, note text, total numeric(10,2), placed timestamptz)",
+    )
+    .unwrap();
+    pg.psql(
+        &db,
+        "INSERT INTO orders SELECT g, 'note ' || g, g * 1.25, '2024-01-02 03:04:05+00' FROM generate_series(1, 50) g",
+    )
+    .unwrap();
+    write_configs(
+        tmp.path(),
+        &pg,
+        &broker,
+        &db,
+        &unique_name("connect_offsets"),
+    );
+    let mut worker = std::fs::read_to_string(tmp.path().join("worker.properties")).unwrap();
+    for side in ["key", "value"] {
+        worker.push_str(&format!(
+            "{side}.converter=io.confluent.connect.avro.AvroConverter\n{side}.converter.schema.registry.url={registry_url}\n"
+        ));
+    }
+    std::fs::write(tmp.path().join("worker.properties"), worker).unwrap();
+    let log = tmp.path().join("sluice.log");
+    let mut sluice = start_sluice(
+        &tmp.path().join("worker.properties"),
+        &tmp.path().join("pg.json"),
+        &log,
+        "info",
+    );
+    // Wait for the snapshot, then stream an update and a delete.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+        if log_text.contains("snapshot completed") || log_text.contains("streaming") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no snapshot; log:\n{log_text}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    pg.psql(
+        &db,
+        "UPDATE orders SET note = 'changed', total = 99.99 WHERE id = 7",
+    )
+    .unwrap();
+    pg.psql(&db, "DELETE FROM orders WHERE id = 8").unwrap();
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/avro_consumer.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .args([
+            &broker.bootstrap_servers(),
+            &registry_url,
+            "shop.public.orders",
+            "53",
+            "60",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "python consumer failed: {stderr}");
+    let records: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+    // 50 snapshot reads, an update, a delete and its tombstone.
+    assert_eq!(
+        records.len(),
+        53,
+        "records: {records:?}\nstderr: {stderr}\nlog:\n{log_text}\nregistry log:\n{}",
+        std::fs::read_to_string(&registry_log).unwrap_or_default()
+    );
+    let first = &records[0]["value"];
+    assert_eq!(first["op"], "r");
+    assert_eq!(first["before"], Value::Null);
+    assert_eq!(first["source"]["connector"], "postgresql");
+    assert_eq!(first["source"]["table"], "orders");
+    assert!(first["after"]["note"]
+        .as_str()
+        .unwrap()
+        .starts_with("note "));
+    assert_eq!(records[0]["key"]["id"], first["after"]["id"]);
+    // The Avro decimal arrives as a decimal, the timestamp as Debezium's
+    // ZonedTimestamp string.
+    let seven = records
+        .iter()
+        .find(|r| r["value"]["op"] == "u")
+        .expect("the update");
+    assert_eq!(seven["value"]["after"]["id"], 7);
+    assert_eq!(seven["value"]["after"]["note"], "changed");
+    assert_eq!(seven["value"]["after"]["total"], "99.99");
+    assert_eq!(
+        seven["value"]["after"]["placed"],
+        "2024-01-02T03:04:05.000000Z"
+    );
+    let delete = records
+        .iter()
+        .find(|r| r["value"]["op"] == "d")
+        .expect("the delete");
+    assert_eq!(delete["value"]["before"]["id"], 8);
+    assert_eq!(delete["value"]["after"], Value::Null);
+    assert!(
+        records
+            .iter()
+            .any(|r| r["value"].is_null() && r["key"]["id"] == 8),
+        "tombstone"
+    );
+
+    // The registry holds the subjects Confluent's TopicNameStrategy names.
+    let subjects = std::process::Command::new("python3")
+        .args([
+            "-c",
+            &format!(
+                "from confluent_kafka.schema_registry import SchemaRegistryClient as C; print(sorted(C({{'url': '{registry_url}'}}).get_subjects()))"
+            ),
+        ])
+        .output()
+        .unwrap();
+    let subjects = String::from_utf8_lossy(&subjects.stdout);
+    assert!(
+        subjects.contains("shop.public.orders-key")
+            && subjects.contains("shop.public.orders-value"),
+        "{subjects}"
+    );
+    terminate(&mut sluice);
+    terminate(&mut registry);
+}

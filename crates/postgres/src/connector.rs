@@ -98,6 +98,9 @@ impl SourceConnector for PostgresConnector {
 #[derive(Debug, Clone)]
 struct Settings {
     connect: ConnectSettings,
+    /// `schema.name.adjustment.mode`, `field.name.adjustment.mode`.
+    schema_names: crate::events::NameAdjustment,
+    field_names: crate::events::NameAdjustment,
     topic_prefix: String,
     delimiter: String,
     slot: String,
@@ -231,6 +234,8 @@ fn parse_settings(props: &Props) -> Result<Settings> {
         )),
         transaction_topic: Arc::from(format!("{prefix}{delimiter}{}", s("topic.transaction"))),
         message_topic: Arc::from(format!("{prefix}{delimiter}message")),
+        schema_names: crate::events::NameAdjustment::parse(&s("schema.name.adjustment.mode")),
+        field_names: crate::events::NameAdjustment::parse(&s("field.name.adjustment.mode")),
         topic_prefix: prefix,
         delimiter,
         slot: s("slot.name"),
@@ -1269,6 +1274,7 @@ impl Running {
             &rel.name,
             inputs,
             &self.common,
+            (self.settings.schema_names, self.settings.field_names),
         ))
     }
 

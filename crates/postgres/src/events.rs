@@ -256,6 +256,62 @@ fn push_quoted_lsn(out: &mut String, lsn: Option<u64>) {
     }
 }
 
+/// `schema.name.adjustment.mode` / `field.name.adjustment.mode`: how names
+/// are made valid Avro names (Debezium's `SchemaNameAdjuster` and
+/// `FieldNameAdjuster`). Avro names start with a letter or `_` and go on
+/// with letters, digits and `_` (full names also `.`); `avro` replaces
+/// every other character with `_`, `avro_unicode` with `_uXXXX`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NameAdjustment {
+    #[default]
+    None,
+    Avro,
+    AvroUnicode,
+}
+
+impl NameAdjustment {
+    pub fn parse(mode: &str) -> NameAdjustment {
+        match mode.trim().to_ascii_lowercase().as_str() {
+            "avro" => NameAdjustment::Avro,
+            "avro_unicode" => NameAdjustment::AvroUnicode,
+            _ => NameAdjustment::None,
+        }
+    }
+
+    fn adjust(self, name: &str, dots: bool) -> String {
+        if self == NameAdjustment::None {
+            return name.to_string();
+        }
+        let mut out = String::with_capacity(name.len());
+        for (i, c) in name.chars().enumerate() {
+            let first_ok = c == '_' || c.is_ascii_alphabetic();
+            let ok = if i == 0 {
+                first_ok
+            } else {
+                first_ok || c.is_ascii_digit() || (dots && c == '.')
+            };
+            if ok {
+                out.push(c);
+            } else if self == NameAdjustment::AvroUnicode {
+                out.push_str(&format!("_u{:04x}", c as u32));
+            } else {
+                out.push('_');
+            }
+        }
+        out
+    }
+
+    /// A schema (full) name, dots kept.
+    pub fn schema_name(self, name: &str) -> String {
+        self.adjust(name, true)
+    }
+
+    /// A field name.
+    pub fn field_name(self, name: &str) -> String {
+        self.adjust(name, false)
+    }
+}
+
 /// How one relation column lands in the event.
 #[derive(Debug, Clone)]
 pub struct ColumnPlan {
@@ -299,15 +355,18 @@ impl TableSchema {
         table_name: &str,
         columns: Vec<ColumnInput>,
         common: &CommonSchemas,
+        names: (NameAdjustment, NameAdjustment),
     ) -> TableSchema {
-        let mut value = SchemaBuilder::struct_().name(format!("{topic}.Value"));
+        let (schema_names, field_names) = names;
+        let mut value =
+            SchemaBuilder::struct_().name(schema_names.schema_name(&format!("{topic}.Value")));
         let mut plans = Vec::with_capacity(columns.len());
         let mut value_index = 0usize;
         let mut keyed: Vec<(usize, usize)> = Vec::new(); // (key position, column index)
         for (i, c) in columns.iter().enumerate() {
             let vi = match &c.mapping {
                 Some(m) => {
-                    value = value.field(c.name.clone(), m.schema.clone());
+                    value = value.field(field_names.field_name(&c.name), m.schema.clone());
                     value_index += 1;
                     Some(value_index - 1)
                 }
@@ -327,7 +386,8 @@ impl TableSchema {
         let key_schema = if keyed.is_empty() {
             None
         } else {
-            let mut key = SchemaBuilder::struct_().name(format!("{topic}.Key"));
+            let mut key =
+                SchemaBuilder::struct_().name(schema_names.schema_name(&format!("{topic}.Key")));
             for (ki, (_, ci)) in keyed.iter().enumerate() {
                 let m = columns[*ci]
                     .mapping
@@ -335,14 +395,14 @@ impl TableSchema {
                     .expect("key columns are mapped");
                 // Key fields are never optional in Debezium's key schema
                 // (primary key columns are NOT NULL).
-                key = key.field(columns[*ci].name.clone(), m.schema.clone());
+                key = key.field(field_names.field_name(&columns[*ci].name), m.schema.clone());
                 plans[*ci].key_index = Some(ki);
             }
             Some(key.build())
         };
         let value_schema = value.optional().build();
         let envelope_schema = SchemaBuilder::struct_()
-            .name(format!("{topic}.Envelope"))
+            .name(schema_names.schema_name(&format!("{topic}.Envelope")))
             .version(2)
             .field("before", value_schema.clone())
             .field("after", value_schema.clone())
@@ -473,6 +533,20 @@ mod tests {
             push_quoted_lsn(&mut s, v);
             assert_eq!(s, want);
         }
+    }
+
+    #[test]
+    fn names_are_adjusted_like_debeziums_adjusters() {
+        let avro = NameAdjustment::Avro;
+        assert_eq!(
+            avro.schema_name("srv.public.my-table$1.Value"),
+            "srv.public.my_table_1.Value"
+        );
+        assert_eq!(avro.schema_name("1srv.t.Key"), "_srv.t.Key");
+        assert_eq!(avro.field_name("order.total-€"), "order_total__");
+        assert_eq!(NameAdjustment::AvroUnicode.field_name("a-b"), "a_u002db");
+        assert_eq!(NameAdjustment::None.field_name("a-b"), "a-b");
+        assert_eq!(NameAdjustment::parse("AVRO"), avro);
     }
 
     #[test]
