@@ -25,6 +25,15 @@ install_deps() {
     command -v mariadb >/dev/null 2>&1 || pkgs+=(mariadb-client)
     command -v cc >/dev/null 2>&1 || pkgs+=(build-essential)
     command -v pkg-config >/dev/null 2>&1 || pkgs+=(pkg-config)
+    # openssl-sys (native-tls, librdkafka's SSL); librdkafka's bundled build
+    # needs make and a C++-capable toolchain, zlib; python3 + pip for the
+    # Confluent client test.
+    [ -f /usr/include/openssl/ssl.h ] || pkgs+=(libssl-dev)
+    [ -f /usr/include/zlib.h ] || pkgs+=(zlib1g-dev)
+    command -v make >/dev/null 2>&1 || pkgs+=(make)
+    command -v c++ >/dev/null 2>&1 || pkgs+=(g++)
+    command -v python3 >/dev/null 2>&1 || pkgs+=(python3 python3-pip)
+    command -v openssl >/dev/null 2>&1 || pkgs+=(openssl)
     if [ ${#pkgs[@]} -gt 0 ]; then
         log "installing Debian packages: ${pkgs[*]}"
         as_root apt-get update -qq
@@ -37,6 +46,18 @@ install_deps() {
     fi
     cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
     cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+    # The Kafka-protocol broker of the integration tests (~11 min to build
+    # the first time; cargo keeps it in ~/.cargo/bin).
+    if ! command -v tansu >/dev/null 2>&1 && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/tansu" ]; then
+        log "installing tansu (cargo install tansu --locked --features dynostore)"
+        cargo install tansu --locked --features dynostore
+    fi
+    # Confluent's Python client reads sluice's Avro events in a test.
+    if ! python3 -c "import confluent_kafka.schema_registry.avro, fastavro" >/dev/null 2>&1; then
+        log "installing Python's confluent-kafka (pip)"
+        python3 -m pip install --quiet "confluent-kafka[avro,schemaregistry]" ||
+            python3 -m pip install --quiet --break-system-packages "confluent-kafka[avro,schemaregistry]"
+    fi
 }
 
 if [ "${SLUICE_SKIP_INSTALL:-0}" != 1 ]; then

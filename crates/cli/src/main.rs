@@ -47,6 +47,15 @@ enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Check a worker file and connector files without connecting anywhere:
+    /// every missing, unknown or invalid key is reported; exit 1 if any is
+    /// wrong.
+    Validate {
+        /// Worker configuration (.properties).
+        worker: PathBuf,
+        /// Connector configurations (.properties or JSON).
+        connectors: Vec<PathBuf>,
+    },
     /// Print the configuration reference (Markdown) generated from the declared keys.
     #[command(hide = true)]
     ConfigReference,
@@ -72,6 +81,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Standalone { worker, connectors } => standalone(&worker, &connectors).await,
             Command::Registry { listen, data } => registry(listen, data).await,
+            Command::Validate { worker, connectors } => Ok(validate(&worker, &connectors)),
             Command::ConfigReference => {
                 print!("{}", config_reference());
                 Ok(Ok(()))
@@ -163,6 +173,51 @@ fn config_reference() -> String {
         }
     }
     out
+}
+
+/// `sluice validate`: the checks `standalone` makes before starting, all
+/// of them, without opening any connection.
+fn validate(worker_file: &Path, connector_files: &[PathBuf]) -> Result<(), ConfigProblem> {
+    let mut problems = Vec::new();
+    let worker_props = load_worker_file(worker_file).map_err(|e| ConfigProblem(e.to_string()))?;
+    if let Err(e) = sluice_kafka::offsets::OffsetTopicSettings::from_worker(&worker_props) {
+        problems.push(format!("{}: {}", worker_file.display(), e.message()));
+    }
+    let worker = Worker::with_memory_offsets(plugins(), worker_props)
+        .map_err(|issues| ConfigProblem(issues_line(worker_file, &issues)))?;
+    for key in worker.unknown_worker_keys() {
+        println!(
+            "warning: {}: worker key '{key}' is not used by sluice",
+            worker_file.display()
+        );
+    }
+    for path in connector_files {
+        let file = match load_connector_file(path) {
+            Ok(f) => f,
+            Err(e) => {
+                problems.push(e.to_string());
+                continue;
+            }
+        };
+        let validation = worker.validate_connector(&file.config);
+        for key in &validation.unknown_keys {
+            println!(
+                "warning: {}: connector '{}' key '{key}' is not used by sluice",
+                path.display(),
+                file.name
+            );
+        }
+        if validation.is_ok() {
+            println!("ok: {} (connector '{}')", path.display(), file.name);
+        } else {
+            problems.push(issues_line(path, &validation.issues));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ConfigProblem(problems.join("\n")))
+    }
 }
 
 fn issues_line(file: &Path, issues: &[sluice_connect_api::ConfigIssue]) -> String {
