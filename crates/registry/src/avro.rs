@@ -33,8 +33,12 @@ const PRIMITIVES: [&str; 8] = [
     "null", "boolean", "int", "long", "float", "double", "bytes", "string",
 ];
 
-/// Key order for schema objects; other keys follow in their given order.
-const SCHEMA_KEYS: [&str; 14] = [
+/// Key order for schema objects, as Avro Java's `Schema.toString` writes
+/// them; other keys — properties, including `logicalType`, `precision` and
+/// `scale`, which Java keeps as properties — follow in their given order,
+/// so the text a Confluent client (or sluice's converter) sends comes back
+/// unchanged.
+const SCHEMA_KEYS: [&str; 11] = [
     "type",
     "name",
     "namespace",
@@ -46,9 +50,6 @@ const SCHEMA_KEYS: [&str; 14] = [
     "items",
     "values",
     "size",
-    "logicalType",
-    "precision",
-    "scale",
 ];
 
 /// Key order for record fields.
