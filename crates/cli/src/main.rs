@@ -44,8 +44,19 @@ enum Command {
         listen: SocketAddr,
         /// JSON file keeping the schemas (created if missing). Without it
         /// nothing is kept when sluice stops.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "bootstrap_servers")]
         data: Option<PathBuf>,
+        /// Keep the schemas in a compacted Kafka topic on these brokers
+        /// instead of a file (host:port,…).
+        #[arg(long)]
+        bootstrap_servers: Option<String>,
+        /// The topic with --bootstrap-servers.
+        #[arg(long, default_value = "_schemas")]
+        topic: String,
+        /// Replication factor of the topic when sluice creates it (-1: the
+        /// broker's default).
+        #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
+        replication_factor: i32,
     },
     /// Check a worker file and connector files without connecting anywhere:
     /// every missing, unknown or invalid key is reported; exit 1 if any is
@@ -80,7 +91,16 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Standalone { worker, connectors } => standalone(&worker, &connectors).await,
-            Command::Registry { listen, data } => registry(listen, data).await,
+            Command::Registry {
+                listen,
+                data,
+                bootstrap_servers,
+                topic,
+                replication_factor,
+            } => {
+                let kafka = bootstrap_servers.map(|b| (b, topic, replication_factor));
+                registry(listen, data, kafka).await
+            }
             Command::Validate { worker, connectors } => Ok(validate(&worker, &connectors)),
             Command::ConfigReference => {
                 print!("{}", config_reference());
@@ -325,23 +345,41 @@ async fn standalone(
 async fn registry(
     listen: SocketAddr,
     data: Option<PathBuf>,
+    kafka: Option<(String, String, i32)>,
 ) -> anyhow::Result<Result<(), ConfigProblem>> {
-    if data.is_none() {
-        tracing::warn!(
-            "no --data file given: schemas are kept in memory only and are lost when sluice stops"
-        );
-    }
-    let server = match sluice_registry::RegistryServer::bind(listen, data.clone()).await {
+    let bound = match &kafka {
+        Some((bootstrap, topic, rf)) => {
+            let storage =
+                match sluice_kafka::schemas::KafkaSchemaStorage::new(bootstrap, topic, *rf) {
+                    Ok(s) => s,
+                    Err(e) => return Ok(Err(ConfigProblem(e.to_string()))),
+                };
+            sluice_registry::RegistryServer::bind_with_storage(listen, Arc::new(storage)).await
+        }
+        None => {
+            if data.is_none() {
+                tracing::warn!(
+                    "no --data file or --bootstrap-servers given: schemas are kept in memory only and are lost when sluice stops"
+                );
+            }
+            sluice_registry::RegistryServer::bind(listen, data.clone()).await
+        }
+    };
+    let server = match bound {
         Ok(server) => server,
         Err(e) => return Ok(Err(ConfigProblem(e.to_string()))),
     };
-    match &data {
-        Some(path) => tracing::info!(
+    match (&data, &kafka) {
+        (_, Some((bootstrap, topic, _))) => tracing::info!(
+            "schema registry listening on http://{} (data: topic {topic} on {bootstrap})",
+            server.local_addr()
+        ),
+        (Some(path), None) => tracing::info!(
             "schema registry listening on http://{} (data: {})",
             server.local_addr(),
             path.display()
         ),
-        None => tracing::info!(
+        (None, None) => tracing::info!(
             "schema registry listening on http://{}",
             server.local_addr()
         ),

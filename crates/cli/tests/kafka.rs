@@ -410,24 +410,41 @@ fn avro_events_decode_with_confluents_python_client() {
     let registry_port = free_port();
     let registry_url = format!("http://127.0.0.1:{registry_port}");
     let registry_log = tmp.path().join("registry.log");
-    let mut registry = common::ChildGuard(
-        std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .args([
-                "registry",
-                "--listen",
-                &format!("127.0.0.1:{registry_port}"),
-            ])
-            .arg("--data")
-            .arg(tmp.path().join("schemas.json"))
-            .stderr(std::fs::File::create(&registry_log).unwrap())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", registry_port)).is_err() {
-        assert!(Instant::now() < deadline, "the registry did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    // The registry keeps its schemas in a `_schemas`-style topic on the
+    // same broker.
+    let schemas_topic = unique_name("schemas");
+    let start_registry = || {
+        let child = common::ChildGuard(
+            std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+                .args([
+                    "registry",
+                    "--listen",
+                    &format!("127.0.0.1:{registry_port}"),
+                ])
+                .args(["--bootstrap-servers", &broker.bootstrap_servers()])
+                .args(["--topic", &schemas_topic, "--replication-factor", "1"])
+                .stderr(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(&registry_log)
+                        .unwrap(),
+                )
+                .spawn()
+                .unwrap(),
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", registry_port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the registry did not start: {}",
+                std::fs::read_to_string(&registry_log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        child
+    };
+    let mut registry = start_registry();
 
     let db = unique_name("db");
     pg.create_database(&db).unwrap();
@@ -480,17 +497,20 @@ fn avro_events_decode_with_confluents_python_client() {
     pg.psql(&db, "DELETE FROM orders WHERE id = 8").unwrap();
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/avro_consumer.py");
-    let out = std::process::Command::new("python3")
-        .arg(script)
-        .args([
-            &broker.bootstrap_servers(),
-            &registry_url,
-            "shop.public.orders",
-            "53",
-            "60",
-        ])
-        .output()
-        .unwrap();
+    let consume = || {
+        std::process::Command::new("python3")
+            .arg(&script)
+            .args([
+                &broker.bootstrap_servers(),
+                &registry_url,
+                "shop.public.orders",
+                "53",
+                "60",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = consume();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "python consumer failed: {stderr}");
     let records: Vec<Value> = String::from_utf8_lossy(&out.stdout)
@@ -558,5 +578,22 @@ fn avro_events_decode_with_confluents_python_client() {
         "{subjects}"
     );
     terminate(&mut sluice);
+
+    // A restarted registry reads its schemas back from the topic: the same
+    // records decode again.
+    terminate(&mut registry);
+    let mut registry = start_registry();
+    let again = consume();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout).lines().count(),
+        53,
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
     terminate(&mut registry);
 }

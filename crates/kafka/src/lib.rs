@@ -5,11 +5,14 @@
 //!   created with Kafka Connect's KIP-158 `topic.creation.*` keys;
 //! * [`offsets::KafkaOffsetStore`] — source offsets in a compacted topic in
 //!   Kafka Connect's layout;
+//! * [`schemas::KafkaSchemaStorage`] — `sluice registry`'s contents in a
+//!   compacted `_schemas` topic;
 //! * [`client`] — Kafka Connect (Java client) settings → librdkafka.
 
 pub mod admin;
 pub mod client;
 pub mod offsets;
+pub mod schemas;
 pub mod sink;
 pub mod topics;
 

@@ -231,7 +231,7 @@ fn read_all(
         .assign(&tpl)
         .map_err(|e| kafka_error(&format!("reading {topic}"), &e))?;
     let deadline = Instant::now() + timeout * 4;
-    while !end.is_empty() {
+    loop {
         if Instant::now() > deadline {
             return Err(ConnectError::new(
                 ErrorKind::Timeout,
@@ -241,7 +241,13 @@ fn read_all(
                 ),
             ));
         }
-        let Some(msg) = consumer.poll(Duration::from_millis(200)) else {
+        // Past the high watermarks, read on until the topic is quiet: some
+        // brokers (tansu) report a watermark that lags the last batch.
+        let quiet = end.is_empty();
+        let Some(msg) = consumer.poll(Duration::from_millis(if quiet { 500 } else { 200 })) else {
+            if quiet {
+                break;
+            }
             continue;
         };
         let msg = msg.map_err(|e| kafka_error(&format!("reading {topic}"), &e))?;

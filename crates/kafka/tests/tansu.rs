@@ -255,3 +255,77 @@ async fn offsets_are_stored_in_connects_layout_and_read_back() {
         r#"["pg",{"server":"a"}]"#
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registry_contents_survive_in_the_schemas_topic() {
+    use sluice_kafka::schemas::KafkaSchemaStorage;
+    use sluice_registry::{Change, Compatibility, State, Storage, StoredSchema};
+
+    let broker = TansuServer::start().unwrap();
+    let topic = unique_name("schemas");
+    let storage = KafkaSchemaStorage::new(&broker.bootstrap_servers(), &topic, 1).unwrap();
+    assert_eq!(storage.load().await.unwrap(), State::new());
+    let schema: StoredSchema = serde_json::from_value(json!({
+        "schema": r#"{"type":"record","name":"R","fields":[{"name":"a","type":"int"}]}"#
+    }))
+    .unwrap();
+    let changes = vec![
+        Change::PutSchema {
+            id: 1,
+            schema: schema.clone(),
+        },
+        Change::PutVersion {
+            subject: "t-value".into(),
+            version: 1,
+            id: 1,
+            deleted: false,
+        },
+        Change::PutVersion {
+            subject: "u-value".into(),
+            version: 1,
+            id: 1,
+            deleted: false,
+        },
+        Change::SetCompatibility {
+            subject: None,
+            level: Some(Compatibility::Full),
+        },
+        Change::SetCompatibility {
+            subject: Some("t-value".into()),
+            level: Some(Compatibility::None),
+        },
+    ];
+    let mut expected = State::new();
+    for c in &changes {
+        expected.apply(c);
+    }
+    storage.append(&changes, &expected).await.unwrap();
+    // A soft delete, then a permanent one, and a removed subject level.
+    let more = vec![
+        Change::PutVersion {
+            subject: "u-value".into(),
+            version: 1,
+            id: 1,
+            deleted: true,
+        },
+        Change::RemoveVersion {
+            subject: "u-value".into(),
+            version: 1,
+        },
+        Change::SetCompatibility {
+            subject: Some("t-value".into()),
+            level: None,
+        },
+    ];
+    for c in &more {
+        expected.apply(c);
+    }
+    storage.append(&more, &expected).await.unwrap();
+
+    let reopened = KafkaSchemaStorage::new(&broker.bootstrap_servers(), &topic, 1).unwrap();
+    let loaded = reopened.load().await.unwrap();
+    assert_eq!(loaded, expected);
+    assert_eq!(loaded.global_compatibility(), Some(Compatibility::Full));
+    assert!(loaded.schemas().contains_key(&1), "the id is kept");
+    assert_eq!(loaded.next_id(), 2);
+}

@@ -1,0 +1,1481 @@
+//! The PostgreSQL → Kafka benchmark: how fast does sluice deliver a
+//! replication-slot backlog of N row changes to a Kafka-protocol broker, with
+//! the JSON converter and with the Avro converter, compared with a bare
+//! rdkafka producer sending the very same bytes to the same broker?
+//!
+//! Run it with `./scripts/bench-kafka.sh [--rows N]` (docs/benchmarks.md
+//! describes the method). It starts a throwaway PostgreSQL and a tansu broker
+//! (in-memory storage), creates one pgoutput slot per converter *before* the
+//! backlog (so both runs decode the same WAL), generates the backlog, then for
+//! each converter:
+//!
+//! 1. runs `sluice standalone` (the Kafka sink: sluice's idempotent producer,
+//!    `acks=all`) from the slot to the topic `<prefix>.public.bench_rows`,
+//!    until the topic's high watermarks add up to N — the last record is on
+//!    the broker — and then until the slot's `confirmed_flush_lsn` reaches
+//!    the end of the backlog (offsets committed);
+//! 2. reads those N records back (key, value, headers, timestamp);
+//! 3. replays them with a bare rdkafka `BaseProducer` configured with
+//!    sluice's own producer defaults (`sluice_kafka::sink::PRODUCER_DEFAULTS`:
+//!    `acks=all`, idempotence, `murmur2_random`, `linger.ms=5`, …) to a fresh
+//!    topic with the same partition count, timing send + flush (`--bare-runs`
+//!    times, each on a new topic).
+//!
+//! The Avro run starts `sluice registry` first. Progress goes to stderr; one
+//! JSON object with the results goes to stdout.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, Headers, OwnedHeaders};
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{ClientConfig, ClientContext, Message, Offset, TopicPartitionList};
+use serde_json::{json, Map, Value};
+use sluice_testkit::{PgServer, TansuServer};
+
+use sluice_benches::{
+    abbreviate, bench_start, clock_ticks_per_second, fail, free_port, git_commit, machine,
+    parse_count, proc_status_kb, round, Result, DB, POLL, PUBLICATION, TABLE,
+};
+
+const SLOT_JSON: &str = "bench_kafka_json";
+const SLOT_AVRO: &str = "bench_kafka_avro";
+/// The ratio sluice / bare producer the issue asks for.
+const TARGET_RATIO: f64 = 0.70;
+
+macro_rules! progress {
+    ($($arg:tt)*) => {
+        eprintln!("[pg_kafka {:>7.1}s] {}", bench_start().elapsed().as_secs_f64(), format!($($arg)*))
+    };
+}
+
+// ---------------------------------------------------------------------------
+// Command line
+
+struct Args {
+    rows: u64,
+    batch: u64,
+    partitions: i32,
+    bare_runs: usize,
+    json: bool,
+    avro: bool,
+    producer: Vec<(String, String)>,
+    offset_flush_ms: u64,
+    sluice: PathBuf,
+    drain_timeout: Option<Duration>,
+    work_dir: Option<PathBuf>,
+}
+
+const USAGE: &str = "\
+usage: pg_kafka [--rows N] [--batch ROWS] [--partitions P] [--bare-runs K]
+                [--no-json] [--no-avro] [--producer KEY=VALUE]... [--offset-flush-ms MS]
+                [--sluice PATH] [--drain-timeout-s S] [--work-dir DIR]
+
+  --rows N              row changes in the backlog (default 500000; 70% inserts, 30% updates)
+  --batch ROWS          rows per generating transaction (default 50000)
+  --partitions P        partitions of every topic, sluice's and the bare producer's (default 1)
+  --bare-runs K         bare-producer replays per converter, each to a new topic (default 2)
+  --no-json             skip the JsonConverter run
+  --no-avro             skip the AvroConverter run
+  --producer KEY=VALUE  a Java producer setting for both sides (sluice: producer.KEY in the
+                        worker file; bare producer: the same key translated as sluice does)
+  --offset-flush-ms MS  sluice's offset.flush.interval.ms (default 1000)
+  --sluice PATH         the sluice binary (default: next to this program)
+  --drain-timeout-s S   give up a run after S seconds (default 120 + N/2000)
+  --work-dir DIR        keep configs and logs in DIR (default: a temporary directory)";
+
+fn parse_args() -> Result<Args> {
+    let mut args = Args {
+        rows: 500_000,
+        batch: 50_000,
+        partitions: 1,
+        bare_runs: 2,
+        json: true,
+        avro: true,
+        producer: Vec::new(),
+        offset_flush_ms: 1000,
+        sluice: std::env::current_exe()?
+            .parent()
+            .map(|d| d.join("sluice"))
+            .unwrap_or_else(|| PathBuf::from("sluice")),
+        drain_timeout: None,
+        work_dir: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = || -> Result<String> {
+            inline
+                .clone()
+                .or_else(|| it.next())
+                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}").into())
+        };
+        match flag.as_str() {
+            "--rows" | "--changes" | "-n" => args.rows = parse_count(&value()?)?,
+            "--batch" => args.batch = parse_count(&value()?)?.max(1),
+            "--partitions" => args.partitions = parse_count(&value()?)?.clamp(1, 1000) as i32,
+            "--bare-runs" => args.bare_runs = parse_count(&value()?)?.max(1) as usize,
+            "--no-json" => args.json = false,
+            "--no-avro" => args.avro = false,
+            "--producer" => {
+                let v = value()?;
+                let Some((k, val)) = v.split_once('=') else {
+                    return fail(format!("--producer takes KEY=VALUE, got {v:?}"));
+                };
+                args.producer
+                    .push((k.trim().to_string(), val.trim().to_string()));
+            }
+            "--offset-flush-ms" => args.offset_flush_ms = parse_count(&value()?)?,
+            "--sluice" => args.sluice = PathBuf::from(value()?),
+            "--drain-timeout-s" => {
+                args.drain_timeout = Some(Duration::from_secs(parse_count(&value()?)?))
+            }
+            "--work-dir" => args.work_dir = Some(PathBuf::from(value()?)),
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => return fail(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    if args.rows < 10 {
+        return fail("--rows must be at least 10");
+    }
+    if !args.json && !args.avro {
+        return fail("--no-json and --no-avro leave nothing to measure");
+    }
+    Ok(args)
+}
+
+// ---------------------------------------------------------------------------
+// A plain SQL connection (tokio-postgres on a current-thread runtime: it only
+// runs while a query is in flight, so it costs nothing between polls).
+
+struct Db {
+    rt: tokio::runtime::Runtime,
+    client: tokio_postgres::Client,
+}
+
+impl Db {
+    fn connect(pg: &PgServer, db: &str) -> Result<Db> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let conn_string = format!("{} application_name=pg_kafka", pg.conn_string(db));
+        let (client, connection) = rt.block_on(async {
+            tokio::time::timeout(
+                Duration::from_secs(10),
+                tokio_postgres::connect(&conn_string, tokio_postgres::NoTls),
+            )
+            .await
+        })??;
+        rt.spawn(async move {
+            if let Err(e) = connection.await {
+                eprintln!("pg_kafka: SQL connection ended: {e}");
+            }
+        });
+        Ok(Db { rt, client })
+    }
+
+    fn run<F: std::future::Future>(&self, limit: Duration, fut: F) -> Result<F::Output> {
+        self.rt
+            .block_on(async { tokio::time::timeout(limit, fut).await })
+            .map_err(|_| format!("SQL timed out after {limit:?}").into())
+    }
+
+    fn exec(&self, sql: &str, limit: Duration) -> Result<()> {
+        self.run(limit, self.client.batch_execute(sql))?
+            .map_err(|e| format!("SQL failed: {e}: {}", abbreviate(sql)))?;
+        Ok(())
+    }
+
+    fn value(&self, sql: &str) -> Result<String> {
+        let messages = self
+            .run(Duration::from_secs(60), self.client.simple_query(sql))?
+            .map_err(|e| format!("SQL failed: {e}: {}", abbreviate(sql)))?;
+        for m in messages {
+            if let tokio_postgres::SimpleQueryMessage::Row(row) = m {
+                return row
+                    .get(0)
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("NULL from {}", abbreviate(sql)).into());
+            }
+        }
+        fail(format!("no row from {}", abbreviate(sql)))
+    }
+}
+
+/// Polls one slot's state over a prepared statement.
+struct SlotPoller<'a> {
+    db: &'a Db,
+    stmt: tokio_postgres::Statement,
+    slot: String,
+}
+
+struct SlotState {
+    reached: bool,
+    confirmed: String,
+    active_pid: Option<u32>,
+}
+
+impl<'a> SlotPoller<'a> {
+    fn new(db: &'a Db, slot: &str, target: &str) -> Result<SlotPoller<'a>> {
+        let sql = format!(
+            "SELECT coalesce(confirmed_flush_lsn >= '{target}'::pg_lsn, false), \
+             coalesce(confirmed_flush_lsn::text, ''), active_pid \
+             FROM pg_catalog.pg_replication_slots WHERE slot_name = $1"
+        );
+        let stmt = db
+            .run(Duration::from_secs(10), db.client.prepare(&sql))?
+            .map_err(|e| format!("preparing the slot query: {e}"))?;
+        Ok(SlotPoller {
+            db,
+            stmt,
+            slot: slot.to_string(),
+        })
+    }
+
+    fn poll(&self) -> Result<SlotState> {
+        let row = self
+            .db
+            .run(
+                Duration::from_secs(10),
+                self.db.client.query_one(&self.stmt, &[&self.slot]),
+            )?
+            .map_err(|e| format!("polling slot {}: {e}", self.slot))?;
+        Ok(SlotState {
+            reached: row.get(0),
+            confirmed: row.get(1),
+            active_pid: row.get::<_, Option<i32>>(2).map(|p| p as u32),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// /proc readers
+
+/// utime + stime of a process (all its threads), in clock ticks.
+fn proc_cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // rest starts at field 3 (state); utime is field 14, stime field 15.
+    let user: u64 = fields.get(11)?.parse().ok()?;
+    let sys: u64 = fields.get(12)?.parse().ok()?;
+    Some(user + sys)
+}
+
+/// (busy, total) jiffies of the whole machine.
+fn machine_cpu() -> Option<(u64, u64)> {
+    let stat = fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().next()?;
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    if v.len() < 5 {
+        return None;
+    }
+    let total: u64 = v.iter().sum();
+    let idle = v[3] + v[4];
+    Some((total - idle, total))
+}
+
+/// CPU readings at the start of a phase, turned into figures at its end.
+struct CpuWatch {
+    ticks_per_s: f64,
+    machine: Option<(u64, u64)>,
+    broker_pid: Option<u32>,
+    broker: Option<u64>,
+    me: Option<u64>,
+}
+
+impl CpuWatch {
+    fn start(ticks_per_s: f64, broker_pid: Option<u32>) -> CpuWatch {
+        CpuWatch {
+            ticks_per_s,
+            machine: machine_cpu(),
+            broker_pid,
+            broker: broker_pid.and_then(proc_cpu_ticks),
+            me: proc_cpu_ticks(std::process::id()),
+        }
+    }
+
+    /// `machine_cpu_busy_pct`, `broker_cpu_s` (tansu), `bench_cpu_s` (this
+    /// program: its polling during a sluice run, the whole bare producer
+    /// during a replay).
+    fn figures(&self, m: &mut Map<String, Value>) {
+        let secs = |t: u64| round(t as f64 / self.ticks_per_s, 2);
+        let busy = match (self.machine, machine_cpu()) {
+            (Some((b0, t0)), Some((b1, t1))) if t1 > t0 => {
+                json!(round(100.0 * (b1 - b0) as f64 / (t1 - t0) as f64, 1))
+            }
+            _ => Value::Null,
+        };
+        let broker = match (self.broker, self.broker_pid.and_then(proc_cpu_ticks)) {
+            (Some(a), Some(b)) => json!(secs(b.saturating_sub(a))),
+            _ => Value::Null,
+        };
+        let me = match (self.me, proc_cpu_ticks(std::process::id())) {
+            (Some(a), Some(b)) => json!(secs(b.saturating_sub(a))),
+            _ => Value::Null,
+        };
+        m.insert("broker_cpu_s".into(), broker);
+        m.insert("bench_cpu_s".into(), me);
+        m.insert("machine_cpu_busy_pct".into(), busy);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Child processes
+
+/// Kills the child (SIGKILL) and reaps it when dropped, unless it was waited for.
+struct ChildGuard {
+    child: Option<Child>,
+}
+
+impl ChildGuard {
+    fn new(child: Child) -> ChildGuard {
+        ChildGuard { child: Some(child) }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).unwrap_or(0)
+    }
+
+    fn try_wait(&mut self) -> Result<Option<ExitStatus>> {
+        match self.child.as_mut() {
+            Some(c) => {
+                let status = c.try_wait()?;
+                if status.is_some() {
+                    self.child = None;
+                }
+                Ok(status)
+            }
+            None => fail("child already reaped"),
+        }
+    }
+
+    /// SIGTERM, then waits up to `limit` (SIGKILL when dropped after that).
+    fn terminate(&mut self, limit: Duration) -> Result<ExitStatus> {
+        let pid = self.pid();
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status()?;
+        if !status.success() {
+            return fail(format!("kill -TERM {pid} failed"));
+        }
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.try_wait()? {
+                return Ok(status);
+            }
+            if Instant::now() > deadline {
+                return fail(format!("process {pid} did not exit within {limit:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn log_tail(path: &Path, lines: usize) -> String {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+fn median(values: &[f64]) -> Option<f64> {
+    let mut v: Vec<f64> = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// PostgreSQL: server, table, backlog
+
+struct Backlog {
+    target_lsn: String,
+    inserts: u64,
+    updates: u64,
+    seconds: f64,
+    wal_bytes: u64,
+    row_bytes: f64,
+}
+
+fn start_postgres() -> Result<PgServer> {
+    progress!("starting a throwaway PostgreSQL");
+    let pg = PgServer::builder()
+        .setting("shared_buffers", "256MB")
+        .setting("max_wal_size", "4GB")
+        .setting("min_wal_size", "1GB")
+        .setting("checkpoint_timeout", "30min")
+        .setting("wal_buffers", "16MB")
+        // No autovacuum/analyze writing WAL (and using CPU) in the middle
+        // of a measurement.
+        .setting("autovacuum", "off")
+        .setting("wal_sender_timeout", "120s")
+        .start()?;
+    Ok(pg)
+}
+
+fn create_schema(db: &Db, slots: &[&str]) -> Result<()> {
+    db.exec(
+        &format!(
+            "CREATE TABLE {TABLE} (
+                 id bigint PRIMARY KEY,
+                 a  int NOT NULL,
+                 b  bigint NOT NULL,
+                 c  text NOT NULL,
+                 d  timestamptz NOT NULL,
+                 e  numeric(12,2) NOT NULL,
+                 f  boolean NOT NULL);
+             CREATE PUBLICATION {PUBLICATION} FOR ALL TABLES;"
+        ),
+        Duration::from_secs(30),
+    )?;
+    for slot in slots {
+        db.value(&format!(
+            "SELECT lsn::text FROM pg_create_logical_replication_slot('{slot}', 'pgoutput')"
+        ))?;
+    }
+    Ok(())
+}
+
+fn generate_backlog(db: &Db, n: u64, batch: u64) -> Result<Backlog> {
+    let updates = n * 3 / 10;
+    let inserts = n - updates;
+    progress!(
+        "generating {n} changes: {inserts} inserts, then {updates} updates, {batch} rows per transaction"
+    );
+    let start_lsn = db.value("SELECT pg_current_wal_lsn()::text")?;
+    let t0 = Instant::now();
+    let limit = Duration::from_secs(600);
+    let mut lo = 1u64;
+    while lo <= inserts {
+        let hi = (lo + batch - 1).min(inserts);
+        // c: 100–149 characters of hex, for rows of ~200 bytes.
+        db.exec(
+            &format!(
+                "INSERT INTO {TABLE} (id, a, b, c, d, e, f)
+                 SELECT i, (i % 100000)::int, i * 7919,
+                        left(repeat(md5(i::text), 5), 100 + (i % 50)::int),
+                        timestamptz '2024-01-01 00:00:00+00' + i * interval '1 second',
+                        ((i * 37) % 10000000) / 100.0,
+                        i % 2 = 0
+                 FROM generate_series({lo}::bigint, {hi}::bigint) AS i"
+            ),
+            limit,
+        )?;
+        lo = hi + 1;
+    }
+    let mut lo = 1u64;
+    while lo <= updates {
+        let hi = (lo + batch - 1).min(updates);
+        db.exec(
+            &format!(
+                "UPDATE {TABLE} SET a = a + 1, b = b + 1, d = d + interval '1 hour', f = NOT f
+                 WHERE id BETWEEN {lo} AND {hi}"
+            ),
+            limit,
+        )?;
+        lo = hi + 1;
+    }
+    let seconds = t0.elapsed().as_secs_f64();
+    // A checkpoint now rather than during a measurement.
+    db.exec("CHECKPOINT", limit)?;
+    let target_lsn = db.value("SELECT pg_current_wal_lsn()::text")?;
+    let wal_bytes: u64 = db
+        .value(&format!(
+            "SELECT pg_wal_lsn_diff('{target_lsn}', '{start_lsn}')::bigint"
+        ))?
+        .parse()?;
+    let row_bytes: f64 = db
+        .value(&format!(
+            "SELECT avg(pg_column_size(t.*))::float8 FROM {TABLE} t"
+        ))?
+        .parse()?;
+    progress!(
+        "backlog ready in {seconds:.1}s: {:.0} MB of WAL, rows of {row_bytes:.0} bytes on average, target LSN {target_lsn}",
+        wal_bytes as f64 / 1e6
+    );
+    Ok(Backlog {
+        target_lsn,
+        inserts,
+        updates,
+        seconds,
+        wal_bytes,
+        row_bytes,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Kafka helpers
+
+fn kafka_err(what: &str, e: KafkaError) -> sluice_benches::BoxError {
+    format!("{what}: {e}").into()
+}
+
+/// A current-thread runtime for the admin client's futures.
+fn block_on<F: std::future::Future>(fut: F) -> Result<F::Output> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(fut))
+}
+
+fn admin(bootstrap: &str) -> Result<AdminClient<DefaultClientContext>> {
+    ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("client.id", "pg_kafka-admin")
+        .create()
+        .map_err(|e| kafka_err("creating the admin client", e))
+}
+
+fn create_topic(bootstrap: &str, topic: &str, partitions: i32) -> Result<()> {
+    let admin = admin(bootstrap)?;
+    let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    let results = block_on(admin.create_topics([&new], &opts))?
+        .map_err(|e| kafka_err(&format!("creating topic {topic}"), e))?;
+    for r in results {
+        if let Err((name, code)) = r {
+            return fail(format!("creating topic {name}: {code}"));
+        }
+    }
+    Ok(())
+}
+
+/// Deletes topics to give the in-memory broker its memory back; a broker
+/// that cannot only gets a warning.
+fn delete_topic(bootstrap: &str, topic: &str) {
+    let result = admin(bootstrap).and_then(|admin| {
+        let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+        block_on(admin.delete_topics(&[topic], &opts))?
+            .map_err(|e| kafka_err(&format!("deleting topic {topic}"), e))
+    });
+    match result {
+        Ok(results) => {
+            for r in results {
+                if let Err((name, code)) = r {
+                    progress!("WARNING: deleting topic {name}: {code}");
+                }
+            }
+        }
+        Err(e) => progress!("WARNING: {e}"),
+    }
+}
+
+/// Counts the records on a topic: the sum of its partitions' high
+/// watermarks (none are deleted, so that is the number of records written).
+struct TopicCounter {
+    consumer: BaseConsumer,
+    topic: String,
+    partitions: Vec<i32>,
+}
+
+impl TopicCounter {
+    fn new(bootstrap: &str, topic: &str) -> Result<TopicCounter> {
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", bootstrap)
+            .set("group.id", "pg_kafka-counter")
+            .set("enable.auto.commit", "false")
+            .set("client.id", "pg_kafka-counter")
+            .create()
+            .map_err(|e| kafka_err("creating the watermark client", e))?;
+        Ok(TopicCounter {
+            consumer,
+            topic: topic.to_string(),
+            partitions: Vec::new(),
+        })
+    }
+
+    /// The partitions, once the topic exists.
+    fn partitions(&mut self) -> Result<&[i32]> {
+        if self.partitions.is_empty() {
+            let md = self
+                .consumer
+                .fetch_metadata(Some(&self.topic), Duration::from_secs(5))
+                .map_err(|e| kafka_err(&format!("metadata of {}", self.topic), e))?;
+            self.partitions = md
+                .topics()
+                .iter()
+                .find(|t| t.name() == self.topic && t.error().is_none())
+                .map(|t| t.partitions().iter().map(|p| p.id()).collect())
+                .unwrap_or_default();
+            self.partitions.sort_unstable();
+        }
+        Ok(&self.partitions)
+    }
+
+    /// Records on the topic; 0 while it does not exist.
+    fn count(&mut self) -> Result<u64> {
+        let parts = self.partitions()?.to_vec();
+        let mut total = 0u64;
+        for p in parts {
+            let (_, high) = self
+                .consumer
+                .fetch_watermarks(&self.topic, p, Duration::from_secs(10))
+                .map_err(|e| kafka_err(&format!("watermarks of {}/{p}", self.topic), e))?;
+            total += high.max(0) as u64;
+        }
+        Ok(total)
+    }
+}
+
+/// One record as read from the topic, to be sent again.
+struct Rec {
+    key: Option<Box<[u8]>>,
+    value: Option<Box<[u8]>>,
+    headers: Vec<(String, Option<Box<[u8]>>)>,
+    timestamp: Option<i64>,
+}
+
+struct Records {
+    recs: Vec<Rec>,
+    key_bytes: u64,
+    value_bytes: u64,
+    header_count: u64,
+}
+
+/// Reads `expected` records from the beginning of every partition.
+fn read_topic(bootstrap: &str, topic: &str, expected: u64) -> Result<Records> {
+    let mut counter = TopicCounter::new(bootstrap, topic)?;
+    let parts = counter.partitions()?.to_vec();
+    if parts.is_empty() {
+        return fail(format!("topic {topic} does not exist"));
+    }
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "pg_kafka-reader")
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "false")
+        .set("client.id", "pg_kafka-reader")
+        .create()
+        .map_err(|e| kafka_err("creating the consumer", e))?;
+    let mut tpl = TopicPartitionList::new();
+    for p in &parts {
+        tpl.add_partition_offset(topic, *p, Offset::Beginning)
+            .map_err(|e| kafka_err("assigning", e))?;
+    }
+    consumer
+        .assign(&tpl)
+        .map_err(|e| kafka_err(&format!("assigning {topic}"), e))?;
+    let mut out = Records {
+        recs: Vec::with_capacity(expected as usize),
+        key_bytes: 0,
+        value_bytes: 0,
+        header_count: 0,
+    };
+    let mut last_progress = Instant::now();
+    let mut last_report = Instant::now();
+    while (out.recs.len() as u64) < expected {
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) => {
+                let key: Option<Box<[u8]>> = m.key().map(Into::into);
+                let value: Option<Box<[u8]>> = m.payload().map(Into::into);
+                out.key_bytes += key.as_ref().map_or(0, |k| k.len() as u64);
+                out.value_bytes += value.as_ref().map_or(0, |v| v.len() as u64);
+                let headers: Vec<(String, Option<Box<[u8]>>)> = m
+                    .headers()
+                    .map(|hs| {
+                        hs.iter()
+                            .map(|h| (h.key.to_string(), h.value.map(Into::into)))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                out.header_count += headers.len() as u64;
+                out.recs.push(Rec {
+                    key,
+                    value,
+                    headers,
+                    timestamp: m.timestamp().to_millis(),
+                });
+                last_progress = Instant::now();
+            }
+            Some(Err(e)) => return Err(kafka_err(&format!("reading {topic}"), e)),
+            None => {}
+        }
+        if last_progress.elapsed() > Duration::from_secs(60) {
+            return fail(format!(
+                "reading {topic}: stuck at {} of {expected} records for 60 s",
+                out.recs.len()
+            ));
+        }
+        if last_report.elapsed() > Duration::from_secs(10) {
+            progress!("  … read {} of {expected}", out.recs.len());
+            last_report = Instant::now();
+        }
+    }
+    Ok(out)
+}
+
+/// Delivery reports of the bare producer, counted.
+#[derive(Default)]
+struct Counting {
+    delivered: AtomicU64,
+    failed: AtomicU64,
+    first_error: Mutex<Option<String>>,
+}
+
+impl ClientContext for Counting {}
+
+impl ProducerContext for Counting {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        match result {
+            Ok(_) => {
+                self.delivered.fetch_add(1, Ordering::Relaxed);
+            }
+            Err((e, _)) => {
+                self.failed.fetch_add(1, Ordering::Relaxed);
+                let mut first = self.first_error.lock().expect("first error");
+                if first.is_none() {
+                    *first = Some(e.to_string());
+                }
+            }
+        }
+    }
+}
+
+/// The bare producer's settings: sluice's producer defaults, the
+/// `--producer` overrides translated as sluice translates them.
+fn bare_settings(args: &Args, bootstrap: &str) -> Result<BTreeMap<String, String>> {
+    let mut settings = BTreeMap::new();
+    settings.insert("bootstrap.servers".to_string(), bootstrap.to_string());
+    settings.insert("client.id".to_string(), "pg_kafka-bare".to_string());
+    for (k, v) in &args.producer {
+        for (rk, rv) in
+            sluice_kafka::client::translate(k, v).map_err(|e| format!("--producer {k}={v}: {e}"))?
+        {
+            settings.insert(rk, rv);
+        }
+    }
+    for (k, v) in sluice_kafka::sink::PRODUCER_DEFAULTS {
+        settings
+            .entry(k.to_string())
+            .or_insert_with(|| v.to_string());
+    }
+    Ok(settings)
+}
+
+/// Sends `records` to a new topic with a bare `BaseProducer`: send every
+/// record (serving delivery reports when the queue is full), then flush.
+fn bare_replay(
+    args: &Args,
+    broker: &TansuServer,
+    topic: &str,
+    records: &Records,
+    ticks_per_s: f64,
+) -> Result<Value> {
+    let bootstrap = broker.bootstrap_servers();
+    create_topic(&bootstrap, topic, args.partitions)?;
+    let settings = bare_settings(args, &bootstrap)?;
+    let producer: BaseProducer<Counting> = sluice_kafka::client::client_config(&settings, &[])
+        .create_with_context(Counting::default())
+        .map_err(|e| kafka_err("creating the bare producer", e))?;
+    let n = records.recs.len() as u64;
+    let mut queue_full = 0u64;
+    let cpu = CpuWatch::start(ticks_per_s, broker.pid());
+    let t0 = Instant::now();
+    for (i, r) in records.recs.iter().enumerate() {
+        let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic);
+        if let Some(k) = &r.key {
+            record = record.key(&k[..]);
+        }
+        if let Some(v) = &r.value {
+            record = record.payload(&v[..]);
+        }
+        if let Some(ts) = r.timestamp {
+            record = record.timestamp(ts);
+        }
+        if !r.headers.is_empty() {
+            let mut headers = OwnedHeaders::new_with_capacity(r.headers.len());
+            for (k, v) in &r.headers {
+                headers = headers.insert(Header {
+                    key: k,
+                    value: v.as_deref(),
+                });
+            }
+            record = record.headers(headers);
+        }
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    queue_full += 1;
+                    record = back;
+                    producer.poll(Duration::from_millis(100));
+                }
+                Err((e, _)) => return Err(kafka_err(&format!("sending record {i}"), e)),
+            }
+        }
+        if i % 1024 == 0 {
+            producer.poll(Duration::ZERO);
+        }
+    }
+    let sent_s = t0.elapsed().as_secs_f64();
+    producer
+        .flush(Duration::from_secs(600))
+        .map_err(|e| kafka_err("flushing the bare producer", e))?;
+    let seconds = t0.elapsed().as_secs_f64();
+    producer.poll(Duration::ZERO);
+    let ctx = producer.context();
+    let delivered = ctx.delivered.load(Ordering::Relaxed);
+    let failed = ctx.failed.load(Ordering::Relaxed);
+    let peak_rss_kb = proc_status_kb(std::process::id(), "VmHWM");
+    let mut m = Map::new();
+    m.insert("topic".into(), json!(topic));
+    m.insert("seconds".into(), json!(round(seconds, 3)));
+    m.insert("events_per_s".into(), json!((n as f64 / seconds).round()));
+    m.insert(
+        "mb_per_s".into(),
+        json!(round(
+            (records.key_bytes + records.value_bytes) as f64 / 1e6 / seconds,
+            1
+        )),
+    );
+    m.insert("send_loop_s".into(), json!(round(sent_s, 3)));
+    m.insert("queue_full_waits".into(), json!(queue_full));
+    m.insert("delivered".into(), json!(delivered));
+    cpu.figures(&mut m);
+    m.insert(
+        "bench_peak_rss_mb".into(),
+        json!(peak_rss_kb.map(|k| round(k as f64 / 1024.0, 1))),
+    );
+    if failed > 0 || delivered != n {
+        let first = ctx.first_error.lock().expect("first error").clone();
+        return fail(format!(
+            "bare producer: {delivered} of {n} delivered, {failed} failed (first error: {first:?})"
+        ));
+    }
+    drop(producer);
+    let on_topic = TopicCounter::new(&bootstrap, topic)?.count()?;
+    m.insert("records_on_topic".into(), json!(on_topic));
+    if on_topic != n {
+        return fail(format!(
+            "bare producer: {on_topic} records on {topic}, expected {n}"
+        ));
+    }
+    Ok(Value::Object(m))
+}
+
+// ---------------------------------------------------------------------------
+// sluice
+
+#[derive(Clone, Copy, PartialEq)]
+enum Format {
+    Json,
+    Avro,
+}
+
+impl Format {
+    fn label(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Avro => "avro",
+        }
+    }
+}
+
+fn connector_config(args: &Args, pg: &PgServer, label: &str, slot: &str) -> Value {
+    json!({
+        "name": format!("bench-kafka-{label}"),
+        "config": {
+            "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+            "tasks.max": "1",
+            "database.hostname": "127.0.0.1",
+            "database.port": pg.port().to_string(),
+            "database.user": "postgres",
+            "database.dbname": DB,
+            "topic.prefix": format!("bench_{label}"),
+            "plugin.name": "pgoutput",
+            "slot.name": slot,
+            "publication.name": PUBLICATION,
+            "publication.autocreate.mode": "disabled",
+            "snapshot.mode": "no_data",
+            "max.batch.size": "2048",
+            "max.queue.size": "8192",
+            "poll.interval.ms": "100",
+            "status.update.interval.ms": "1000",
+            "topic.creation.default.partitions": args.partitions.to_string(),
+            "topic.creation.default.replication.factor": "1"
+        }
+    })
+}
+
+fn worker_config(
+    args: &Args,
+    broker: &TansuServer,
+    offsets: &Path,
+    format: Format,
+    registry: Option<&str>,
+) -> Result<String> {
+    let mut worker = format!(
+        "bootstrap.servers={}\n\
+         offset.storage.file.filename={}\n\
+         offset.flush.interval.ms={}\n\
+         rest.host.name=127.0.0.1\n\
+         rest.port={}\n",
+        broker.bootstrap_servers(),
+        offsets.display(),
+        args.offset_flush_ms,
+        free_port()?,
+    );
+    for side in ["key", "value"] {
+        match format {
+            Format::Json => worker.push_str(&format!(
+                "{side}.converter=org.apache.kafka.connect.json.JsonConverter\n\
+                 {side}.converter.schemas.enable=true\n"
+            )),
+            Format::Avro => worker.push_str(&format!(
+                "{side}.converter=io.confluent.connect.avro.AvroConverter\n\
+                 {side}.converter.schema.registry.url={}\n",
+                registry.unwrap_or_default()
+            )),
+        }
+    }
+    for (k, v) in &args.producer {
+        worker.push_str(&format!("producer.{k}={v}\n"));
+    }
+    Ok(worker)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_sluice(
+    args: &Args,
+    pg: &PgServer,
+    db: &Db,
+    broker: &TansuServer,
+    dir: &Path,
+    format: Format,
+    slot: &str,
+    registry: Option<&str>,
+    target: &str,
+    timeout: Duration,
+    ticks_per_s: f64,
+) -> Result<(Value, String)> {
+    let label = format.label();
+    let n = args.rows;
+    let run_dir = dir.join(format!("sluice_{label}"));
+    fs::create_dir_all(&run_dir)?;
+    let worker_path = run_dir.join("worker.properties");
+    fs::write(
+        &worker_path,
+        worker_config(
+            args,
+            broker,
+            &run_dir.join("offsets.json"),
+            format,
+            registry,
+        )?,
+    )?;
+    let connector = connector_config(args, pg, label, slot);
+    let connector_path = run_dir.join("pg.json");
+    fs::write(&connector_path, serde_json::to_string_pretty(&connector)?)?;
+    let topic = format!("bench_{label}.public.{TABLE}");
+    let log = run_dir.join("sluice.log");
+    let log_file = File::create(&log)?;
+
+    progress!("sluice ({label}): slot {slot} → topic {topic}");
+    let mut counter = TopicCounter::new(&broker.bootstrap_servers(), &topic)?;
+    let poller = SlotPoller::new(db, slot, target)?;
+    let cpu = CpuWatch::start(ticks_per_s, broker.pid());
+    let started = Instant::now();
+    let mut child = ChildGuard::new(
+        Command::new(&args.sluice)
+            .arg("standalone")
+            .arg(&worker_path)
+            .arg(&connector_path)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone()?)
+            .stderr(log_file)
+            .spawn()
+            .map_err(|e| format!("cannot run {}: {e}", args.sluice.display()))?,
+    );
+    let pid = child.pid();
+    let mut walsender: Option<(u32, u64)> = None;
+    let mut first_record_s = None;
+    let mut last_report = Instant::now();
+    let mut last_slot_poll: Option<Instant> = None;
+    let mut count;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return fail(format!(
+                "sluice ({label}) exited during the run ({status}); last log lines:\n{}",
+                log_tail(&log, 30)
+            ));
+        }
+        count = counter.count()?;
+        let at = started.elapsed().as_secs_f64();
+        if first_record_s.is_none() && count > 0 {
+            first_record_s = Some(at);
+        }
+        if count >= n {
+            break;
+        }
+        if last_slot_poll.is_none_or(|t| t.elapsed() > Duration::from_millis(200)) {
+            last_slot_poll = Some(Instant::now());
+            if let Some(ws) = poller.poll()?.active_pid {
+                if let Some(t) = proc_cpu_ticks(ws) {
+                    walsender = Some((ws, t));
+                }
+            }
+        }
+        if started.elapsed() > timeout {
+            return fail(format!(
+                "sluice ({label}): {count} of {n} records on {topic} after {timeout:?}; last log lines:\n{}",
+                log_tail(&log, 30)
+            ));
+        }
+        if last_report.elapsed() > Duration::from_secs(5) {
+            progress!(
+                "  … {count} of {n} records on the broker ({:.0}/s so far)",
+                count as f64 / at
+            );
+            last_report = Instant::now();
+        }
+        std::thread::sleep(POLL);
+    }
+    // The last record is on the broker: the figures of this moment.
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu_ticks = proc_cpu_ticks(pid);
+    let peak_rss_kb = proc_status_kb(pid, "VmHWM");
+    let walsender_ticks = walsender.and_then(|(p, t)| proc_cpu_ticks(p).or(Some(t)));
+    let mut m = Map::new();
+    m.insert("topic".into(), json!(topic));
+    m.insert("seconds".into(), json!(round(seconds, 3)));
+    m.insert("events_per_s".into(), json!((n as f64 / seconds).round()));
+    m.insert(
+        "first_record_on_broker_s".into(),
+        json!(first_record_s.map(|x| round(x, 3))),
+    );
+    let steady = first_record_s
+        .filter(|f| seconds - f > 0.0)
+        .map(|f| (n as f64 / (seconds - f)).round());
+    m.insert("events_per_s_after_first_record".into(), json!(steady));
+    let secs = |t: u64| round(t as f64 / ticks_per_s, 2);
+    m.insert("cpu_s".into(), json!(cpu_ticks.map(secs)));
+    m.insert(
+        "cpu_us_per_event".into(),
+        json!(cpu_ticks.map(|t| round(t as f64 / ticks_per_s * 1e6 / n as f64, 2))),
+    );
+    m.insert(
+        "peak_rss_mb".into(),
+        json!(peak_rss_kb.map(|k| round(k as f64 / 1024.0, 1))),
+    );
+    m.insert("walsender_cpu_s".into(), json!(walsender_ticks.map(secs)));
+    cpu.figures(&mut m);
+    m.insert(
+        "broker_rss_mb".into(),
+        json!(broker
+            .pid()
+            .and_then(|p| proc_status_kb(p, "VmRSS"))
+            .map(|k| round(k as f64 / 1024.0, 1))),
+    );
+    // Then the offsets: the slot confirms the end of the backlog once
+    // sluice has committed them.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let confirmed_s = loop {
+        let state = poller.poll()?;
+        if state.reached {
+            break Some(started.elapsed().as_secs_f64());
+        }
+        if Instant::now() > deadline {
+            progress!(
+                "WARNING: sluice ({label}) did not confirm {target} within 60 s of the last record (confirmed_flush_lsn {})",
+                state.confirmed
+            );
+            break None;
+        }
+        std::thread::sleep(POLL);
+    };
+    m.insert(
+        "slot_confirmed_s".into(),
+        json!(confirmed_s.map(|x| round(x, 3))),
+    );
+    let status = child.terminate(Duration::from_secs(60))?;
+    if !status.success() {
+        progress!(
+            "WARNING: sluice ({label}) exited with {status} after SIGTERM; last log lines:\n{}",
+            log_tail(&log, 20)
+        );
+    }
+    m.insert("exit_code".into(), json!(status.code()));
+    let on_topic = counter.count()?;
+    m.insert("records_on_topic".into(), json!(on_topic));
+    if on_topic != n {
+        progress!("WARNING: {on_topic} records on {topic}, expected {n}");
+        m.insert(
+            "warning".into(),
+            json!(format!("{on_topic} records on the topic, expected {n}")),
+        );
+    }
+    let v = Value::Object(m);
+    progress!("sluice ({label}): {v}");
+    Ok((v, topic))
+}
+
+fn start_registry(args: &Args, dir: &Path) -> Result<(ChildGuard, String)> {
+    let port = free_port()?;
+    let log = dir.join("registry.log");
+    let child = Command::new(&args.sluice)
+        .arg("registry")
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--data")
+        .arg(dir.join("registry.json"))
+        .stdin(Stdio::null())
+        .stdout(File::create(&log)?)
+        .stderr(File::create(dir.join("registry.err"))?)
+        .spawn()
+        .map_err(|e| format!("cannot run {} registry: {e}", args.sluice.display()))?;
+    let mut guard = ChildGuard::new(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Some(status) = guard.try_wait()? {
+            return fail(format!(
+                "sluice registry exited ({status}): {}",
+                log_tail(&dir.join("registry.err"), 10)
+            ));
+        }
+        if Instant::now() > deadline {
+            return fail("sluice registry did not listen within 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    progress!("schema registry on 127.0.0.1:{port}");
+    Ok((guard, format!("http://127.0.0.1:{port}")))
+}
+
+/// One converter: sluice, the read-back, the bare replays, the ratio.
+#[allow(clippy::too_many_arguments)]
+fn measure(
+    args: &Args,
+    pg: &PgServer,
+    db: &Db,
+    broker: &TansuServer,
+    dir: &Path,
+    format: Format,
+    slot: &str,
+    registry: Option<&str>,
+    target: &str,
+    timeout: Duration,
+    ticks_per_s: f64,
+) -> Result<Value> {
+    let label = format.label();
+    let bootstrap = broker.bootstrap_servers();
+    let (sluice, topic) = run_sluice(
+        args,
+        pg,
+        db,
+        broker,
+        dir,
+        format,
+        slot,
+        registry,
+        target,
+        timeout,
+        ticks_per_s,
+    )?;
+    let on_topic = sluice
+        .get("records_on_topic")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    progress!("reading the {on_topic} records of {topic} back");
+    let t0 = Instant::now();
+    let records = read_topic(&bootstrap, &topic, on_topic)?;
+    let n = records.recs.len() as u64;
+    let total_bytes = records.key_bytes + records.value_bytes;
+    progress!(
+        "read {n} records in {:.1}s: {:.0} MB (keys {:.0} B, values {:.0} B on average, {} headers)",
+        t0.elapsed().as_secs_f64(),
+        total_bytes as f64 / 1e6,
+        records.key_bytes as f64 / n as f64,
+        records.value_bytes as f64 / n as f64,
+        records.header_count
+    );
+    delete_topic(&bootstrap, &topic);
+    let mut bare = Vec::new();
+    for i in 1..=args.bare_runs {
+        let bare_topic = format!("bare_{label}_{i}");
+        progress!("bare producer ({label}, run {i}): {n} records → {bare_topic}");
+        let v = bare_replay(args, broker, &bare_topic, &records, ticks_per_s)?;
+        progress!("bare producer ({label}, run {i}): {v}");
+        delete_topic(&bootstrap, &bare_topic);
+        bare.push(v);
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    let rates: Vec<f64> = bare
+        .iter()
+        .filter_map(|v| v.get("events_per_s").and_then(Value::as_f64))
+        .collect();
+    let bare_median = median(&rates);
+    let sluice_eps = sluice.get("events_per_s").and_then(Value::as_f64);
+    let sluice_steady = sluice
+        .get("events_per_s_after_first_record")
+        .and_then(Value::as_f64);
+    let ratio = |a: Option<f64>| match (a, bare_median) {
+        (Some(a), Some(b)) if b > 0.0 => Some(round(a / b, 3)),
+        _ => None,
+    };
+    let mut m = Map::new();
+    m.insert("sluice".into(), sluice.clone());
+    m.insert("bare_producer".into(), json!(bare));
+    m.insert(
+        "bare_producer_median_events_per_s".into(),
+        json!(bare_median.map(f64::round)),
+    );
+    m.insert("ratio".into(), json!(ratio(sluice_eps)));
+    m.insert(
+        "ratio_after_first_record".into(),
+        json!(ratio(sluice_steady)),
+    );
+    m.insert(
+        "records".into(),
+        json!({
+            "count": n,
+            "key_bytes_avg": round(records.key_bytes as f64 / n as f64, 1),
+            "value_bytes_avg": round(records.value_bytes as f64 / n as f64, 1),
+            "total_mb": round(total_bytes as f64 / 1e6, 1),
+            "headers": records.header_count,
+        }),
+    );
+    m.insert(
+        "sluice_mb_per_s".into(),
+        json!(sluice
+            .get("seconds")
+            .and_then(Value::as_f64)
+            .map(|s| round(total_bytes as f64 / 1e6 / s, 1))),
+    );
+    m.insert(
+        "meets_70pct".into(),
+        json!(ratio(sluice_eps).map(|r| r >= TARGET_RATIO)),
+    );
+    progress!(
+        "{label}: sluice {:?} events/s, bare producer median {:?} events/s, ratio {:?}",
+        sluice_eps,
+        bare_median.map(f64::round),
+        ratio(sluice_eps)
+    );
+    Ok(Value::Object(m))
+}
+
+// ---------------------------------------------------------------------------
+
+fn run(args: &Args) -> Result<Value> {
+    let n = args.rows;
+    let ticks_per_s = clock_ticks_per_second();
+    let timeout = args
+        .drain_timeout
+        .unwrap_or(Duration::from_secs(120 + n / 2_000));
+    if !args.sluice.exists() {
+        return fail(format!(
+            "{} not found: build it with cargo build --release -p sluice, or pass --sluice PATH",
+            args.sluice.display()
+        ));
+    }
+    if sluice_testkit::tansu_program().is_none() {
+        return fail(
+            "tansu (the Kafka-protocol broker) is not installed: cargo install tansu --locked --features dynostore",
+        );
+    }
+    let started_unix = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
+    let tmp = tempfile::Builder::new()
+        .prefix("sluice-bench-kafka-")
+        .tempdir()?;
+    let dir = match &args.work_dir {
+        Some(d) => {
+            fs::create_dir_all(d)?;
+            d.canonicalize()?
+        }
+        None => tmp.path().to_path_buf(),
+    };
+
+    let pg = start_postgres()?;
+    pg.create_database(DB)?;
+    let db = Db::connect(&pg, DB)?;
+    let pg_version = db.value("SHOW server_version")?;
+    progress!("PostgreSQL {pg_version} on port {}", pg.port());
+    let mut slots = Vec::new();
+    if args.json {
+        slots.push(SLOT_JSON);
+    }
+    if args.avro {
+        slots.push(SLOT_AVRO);
+    }
+    create_schema(&db, &slots)?;
+    let backlog = generate_backlog(&db, n, args.batch)?;
+    let target = backlog.target_lsn.clone();
+
+    progress!("starting tansu");
+    let broker = TansuServer::start()?;
+    let tansu_version = sluice_testkit::tansu_program()
+        .and_then(|p| Command::new(p).arg("--version").output().ok())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    progress!(
+        "tansu on {} (pid {:?})",
+        broker.bootstrap_servers(),
+        broker.pid()
+    );
+    std::thread::sleep(Duration::from_secs(1));
+
+    let json_result = if args.json {
+        Some(measure(
+            args,
+            &pg,
+            &db,
+            &broker,
+            &dir,
+            Format::Json,
+            SLOT_JSON,
+            None,
+            &target,
+            timeout,
+            ticks_per_s,
+        )?)
+    } else {
+        None
+    };
+    let avro_result = if args.avro {
+        let (mut registry, url) = start_registry(args, &dir)?;
+        std::thread::sleep(Duration::from_secs(1));
+        let v = measure(
+            args,
+            &pg,
+            &db,
+            &broker,
+            &dir,
+            Format::Avro,
+            SLOT_AVRO,
+            Some(&url),
+            &target,
+            timeout,
+            ticks_per_s,
+        )?;
+        let _ = registry.terminate(Duration::from_secs(10));
+        Some(v)
+    } else {
+        None
+    };
+
+    let ratio_of = |v: &Option<Value>| v.as_ref().and_then(|v| v.get("ratio")).cloned();
+    let producer: Map<String, Value> = bare_settings(args, &broker.bootstrap_servers())?
+        .into_iter()
+        .filter(|(k, _)| k != "bootstrap.servers" && k != "client.id")
+        .map(|(k, v)| (k, json!(v)))
+        .collect();
+    let mut out = Map::new();
+    out.insert("benchmark".into(), json!("pg_kafka"));
+    out.insert("rows".into(), json!(n));
+    out.insert("row_bytes".into(), json!(round(backlog.row_bytes, 1)));
+    out.insert(
+        "backlog".into(),
+        json!({
+            "inserts": backlog.inserts,
+            "updates": backlog.updates,
+            "rows_per_transaction": args.batch,
+            "wal_mb": round(backlog.wal_bytes as f64 / 1e6, 1),
+            "generate_seconds": round(backlog.seconds, 2),
+            "target_lsn": target,
+        }),
+    );
+    if let Some(v) = &json_result {
+        out.insert("json".into(), v.clone());
+    }
+    if let Some(v) = &avro_result {
+        out.insert("avro".into(), v.clone());
+    }
+    out.insert(
+        "ratios".into(),
+        json!({ "json": ratio_of(&json_result), "avro": ratio_of(&avro_result) }),
+    );
+    out.insert(
+        "targets".into(),
+        json!({
+            "json_ge_70pct_of_bare": json_result.as_ref().and_then(|v| v.get("meets_70pct")).cloned(),
+            "avro_ge_70pct_of_bare": avro_result.as_ref().and_then(|v| v.get("meets_70pct")).cloned(),
+        }),
+    );
+    out.insert(
+        "settings".into(),
+        json!({
+            "partitions": args.partitions,
+            "replication_factor": 1,
+            "bare_runs": args.bare_runs,
+            "producer": producer,
+            "offset_flush_interval_ms": args.offset_flush_ms,
+            "connector": connector_config(args, &pg, "<label>", "<slot>")["config"].clone(),
+        }),
+    );
+    out.insert(
+        "environment".into(),
+        json!({
+            "machine": machine(),
+            "postgres": pg_version,
+            "broker": tansu_version,
+            "commit": git_commit(),
+            "started_unix": started_unix,
+            "sluice": args.sluice.display().to_string(),
+        }),
+    );
+    drop(db);
+    drop(broker);
+    drop(pg);
+    Ok(Value::Object(out))
+}
+
+fn main() {
+    bench_start();
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("pg_kafka: {e}");
+            std::process::exit(2);
+        }
+    };
+    match run(&args) {
+        Ok(report) => {
+            progress!("done");
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).expect("JSON report")
+            );
+        }
+        Err(e) => {
+            eprintln!("pg_kafka: error: {e}");
+            std::process::exit(1);
+        }
+    }
+}
