@@ -268,6 +268,7 @@ async fn standalone(
             ))))
         }
     };
+    let store_props = worker_props.clone();
     let has_file = worker_props
         .get("offset.storage.file.filename")
         .is_some_and(|f| !f.trim().is_empty());
@@ -280,10 +281,27 @@ async fn standalone(
         }
         None => Worker::new(plugins(), worker_props),
     };
-    let worker = match worker {
+    let mut worker = match worker {
         Ok(w) => w,
         Err(issues) => return Ok(Err(ConfigProblem(issues_line(worker_file, &issues)))),
     };
+    // Kafka Connect's config and status topics, when configured.
+    let mut stored_connectors = Vec::new();
+    if let Some(store) = sluice_kafka::connect_stores::KafkaStatusStore::open(&store_props)
+        .await
+        .map_err(|e| anyhow::anyhow!("opening status.storage.topic: {e}"))?
+    {
+        worker.set_status_store(Arc::new(store));
+    }
+    if let Some(store) = sluice_kafka::connect_stores::KafkaConfigStore::open(&store_props)
+        .await
+        .map_err(|e| anyhow::anyhow!("opening config.storage.topic: {e}"))?
+    {
+        use sluice_runtime::configs::ConfigStore;
+        stored_connectors = store.connectors();
+        worker.set_config_store(Arc::new(store));
+    }
+    let worker = worker;
     for key in worker.unknown_worker_keys() {
         tracing::warn!(
             "{}: worker key '{key}' is not used by sluice; it is ignored",
@@ -323,8 +341,30 @@ async fn standalone(
         }
         loaded.push((path.clone(), file));
     }
-    if loaded.is_empty() {
+    // Connectors kept in config.storage.topic that no file names run again,
+    // in the state they were left in.
+    let from_files: Vec<String> = loaded.iter().map(|(_, f)| f.name.clone()).collect();
+    let restored: Vec<_> = stored_connectors
+        .into_iter()
+        .filter(|c| !from_files.contains(&c.name))
+        .collect();
+    if loaded.is_empty() && restored.is_empty() {
         tracing::warn!("no connector configuration given; nothing to run until one is added");
+    }
+    for stored in restored {
+        tracing::info!(connector = %stored.name, "restoring connector from config.storage.topic");
+        worker
+            .start_connector(stored.config)
+            .await
+            .with_context(|| {
+                format!(
+                    "restoring connector '{}' from config.storage.topic",
+                    stored.name
+                )
+            })?;
+        if stored.target == sluice_runtime::task::TargetState::Paused {
+            worker.pause_connector(&stored.name).await?;
+        }
     }
     for (path, file) in loaded {
         worker

@@ -81,12 +81,46 @@ impl TopicReader {
     }
 }
 
+/// A topic with plain-string keys and JSON values (Connect's config and
+/// status topics), read to its end.
+fn read_raw(bootstrap: &str, topic: &str) -> Vec<(String, Option<Value>)> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", unique_name("raw_reader"))
+        .create()
+        .unwrap();
+    let md = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for p in md.topics()[0].partitions() {
+        tpl.add_partition_offset(topic, p.id(), Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&tpl).unwrap();
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < deadline {
+        if let Some(m) = consumer.poll(Duration::from_millis(100)) {
+            let m = m.unwrap();
+            out.push((
+                String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned(),
+                m.payload().map(|p| serde_json::from_slice(p).unwrap()),
+            ));
+        }
+    }
+    out
+}
+
 fn write_configs(dir: &Path, pg: &PgServer, broker: &TansuServer, db: &str, offsets_topic: &str) {
     std::fs::write(
         dir.join("worker.properties"),
         format!(
             "bootstrap.servers={}\noffset.storage.topic={offsets_topic}\noffset.storage.partitions=3\n\
-             offset.storage.replication.factor=1\noffset.flush.interval.ms=100\n",
+             offset.storage.replication.factor=1\noffset.flush.interval.ms=100\n\
+             config.storage.topic={offsets_topic}_configs\nconfig.storage.replication.factor=1\n\
+             status.storage.topic={offsets_topic}_status\nstatus.storage.partitions=1\n\
+             status.storage.replication.factor=1\n",
             broker.bootstrap_servers()
         ),
     )
@@ -189,7 +223,17 @@ fn postgres_to_kafka_with_offsets_in_kafka_survives_kill_9() {
     pg.psql(&db, "UPDATE orders SET note = 'changed' WHERE id <= 10")
         .unwrap();
 
-    let mut sluice = start();
+    // Restart with the worker file only: the connector comes back from
+    // config.storage.topic, and resumes from offset.storage.topic.
+    let mut sluice = common::ChildGuard(
+        std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .arg("standalone")
+            .arg(tmp.path().join("worker.properties"))
+            .env("RUST_LOG", "info")
+            .stderr(std::fs::OpenOptions::new().append(true).open(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
     let deadline = Instant::now() + Duration::from_secs(90);
     let complete = |events: &Vec<(Option<Value>, Option<Value>, i32)>| {
         let ids: BTreeSet<i64> = events
@@ -246,6 +290,38 @@ fn postgres_to_kafka_with_offsets_in_kafka_survives_kill_9() {
     let value = value.as_ref().unwrap();
     assert!(value["lsn"].as_u64().unwrap() > 0, "{value}");
     assert_eq!(value.get("snapshot"), None, "streaming offset: {value}");
+
+    // The config and status topics in Connect's layout.
+    let configs = read_raw(
+        &broker.bootstrap_servers(),
+        &format!("{offsets_topic}_configs"),
+    );
+    let connector = configs
+        .iter()
+        .find(|(k, _)| k == "connector-pg")
+        .and_then(|(_, v)| v.clone())
+        .expect("connector-pg in the config topic");
+    assert_eq!(connector["properties"]["topic.prefix"], "shop");
+    assert!(configs
+        .iter()
+        .any(|(k, v)| k == "commit-pg" && v.as_ref().unwrap()["tasks"] == 1));
+    assert!(configs
+        .iter()
+        .any(|(k, v)| k == "task-pg-0" && v.as_ref().unwrap()["properties"].is_object()));
+    let statuses = read_raw(
+        &broker.bootstrap_servers(),
+        &format!("{offsets_topic}_status"),
+    );
+    assert!(
+        statuses
+            .iter()
+            .any(|(k, v)| k == "status-connector-pg" && v.as_ref().unwrap()["state"] == "RUNNING"),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().any(|(k, _)| k == "status-task-pg-0"),
+        "{statuses:?}"
+    );
 }
 
 /// VmRSS of a process in MB.

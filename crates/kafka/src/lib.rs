@@ -11,6 +11,8 @@
 
 pub mod admin;
 pub mod client;
+pub mod connect_stores;
+pub mod log;
 pub mod offsets;
 pub mod schemas;
 pub mod sink;

@@ -12,63 +12,26 @@
 //! idempotent producer): then the offsets survive a crash of this process.
 //! On open the whole topic is read back, the last record per key winning.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, ProducerContext};
-use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
 use serde_json::{Map, Value as Json};
 use sluice_connect_api::config::Props;
-use sluice_connect_api::{ConnectError, ErrorKind, SourceOffset, SourcePartition};
+use sluice_connect_api::{ConnectError, SourceOffset, SourcePartition};
 use sluice_runtime::offsets::OffsetStore;
 
-use crate::admin::TopicManager;
-use crate::client::{client_config, client_settings};
-use crate::topics::{NewTopicSpec, TopicCreation};
-use crate::{kafka_error, kind_of_code};
-
-#[derive(Default)]
-struct PutState {
-    remaining: AtomicUsize,
-    error: Mutex<Option<ConnectError>>,
-}
-
-struct PutContext;
-
-impl ClientContext for PutContext {}
-
-impl ProducerContext for PutContext {
-    type DeliveryOpaque = Arc<PutState>;
-
-    fn delivery(&self, result: &DeliveryResult<'_>, put: Arc<PutState>) {
-        if let Err((e, _)) = result {
-            let kind = e
-                .rdkafka_error_code()
-                .map_or(ErrorKind::Connection, kind_of_code);
-            let mut slot = put.error.lock().expect("put error");
-            if slot.is_none() {
-                *slot = Some(ConnectError::new(
-                    kind,
-                    format!("writing offsets to Kafka failed: {e}"),
-                ));
-            }
-        }
-        put.remaining.fetch_sub(1, Ordering::AcqRel);
-    }
-}
+use crate::log::{
+    ensure_compacted_topic, read_to_end, store_client_settings, LogRecord, LogWriter,
+};
 
 /// One stored entry: connector, source partition, offset.
 type Entry = (String, Map<String, Json>, SourceOffset);
 
 /// Offsets in `offset.storage.topic`.
 pub struct KafkaOffsetStore {
-    topic: String,
-    producer: BaseProducer<PutContext>,
+    writer: LogWriter,
     state: Mutex<BTreeMap<String, Entry>>,
-    timeout: Duration,
 }
 
 /// Settings of the offsets topic (Kafka Connect's worker keys).
@@ -130,130 +93,40 @@ impl KafkaOffsetStore {
         worker: &Props,
         settings: &OffsetTopicSettings,
     ) -> Result<KafkaOffsetStore, ConnectError> {
-        let (client, _) = client_settings(worker, "\u{0}", &Props::new(), "")
-            .map_err(|e| ConnectError::config(format!("offset store setting {e}")))?;
-        let topics = TopicManager::new(
+        let client = store_client_settings(worker)?;
+        ensure_compacted_topic(
             &client,
-            TopicCreation::from_props(&Props::new(), true)
-                .map_err(|e| ConnectError::config(e.to_string()))?,
-        )?;
-        if topics.partitions(&settings.topic).await?.is_none() {
-            let mut configs = BTreeMap::new();
-            configs.insert("cleanup.policy".to_string(), "compact".to_string());
-            topics
-                .create(
-                    &settings.topic,
-                    &NewTopicSpec {
-                        partitions: settings.partitions,
-                        replication_factor: settings.replication_factor,
-                        configs,
-                        group: "offset.storage".to_string(),
-                    },
-                )
-                .await?;
-            topics.ensure(&settings.topic).await?;
-        }
-        let timeout = Duration::from_secs(30);
-        let topic = settings.topic.clone();
-        let client2 = client.clone();
-        let state = tokio::task::spawn_blocking(move || read_all(&client2, &topic, timeout))
-            .await
-            .map_err(|e| ConnectError::internal(format!("offset reader failed: {e}")))??;
-        let producer: BaseProducer<PutContext> = client_config(
-            &client,
-            &[
-                ("acks", "all"),
-                ("enable.idempotence", "true"),
-                ("partitioner", "murmur2_random"),
-                ("linger.ms", "0"),
-                ("client.id", "sluice-offsets"),
-            ],
+            &settings.topic,
+            settings.partitions,
+            settings.replication_factor,
         )
-        .create_with_context(PutContext)
-        .map_err(|e| kafka_error("creating the offset store's producer", &e))?;
+        .await?;
+        let topic = settings.topic.clone();
+        let reader_client = client.clone();
+        let records = tokio::task::spawn_blocking(move || {
+            read_to_end(&reader_client, &topic, Duration::from_secs(30))
+        })
+        .await
+        .map_err(|e| ConnectError::internal(format!("offset reader failed: {e}")))??;
+        let state = replay(&settings.topic, records);
         tracing::info!(topic = %settings.topic, entries = state.len(), "read source offsets from Kafka");
         Ok(KafkaOffsetStore {
-            topic: settings.topic.clone(),
-            producer,
+            writer: LogWriter::new(&client, &settings.topic, "sluice-offsets")?,
             state: Mutex::new(state),
-            timeout,
         })
     }
 
     pub fn topic(&self) -> &str {
-        &self.topic
+        self.writer.topic()
     }
 }
 
-/// Reads the whole topic, the last record per key winning.
-fn read_all(
-    client: &BTreeMap<String, String>,
-    topic: &str,
-    timeout: Duration,
-) -> Result<BTreeMap<String, Entry>, ConnectError> {
-    let consumer: BaseConsumer = client_config(
-        client,
-        &[
-            ("group.id", "sluice-offset-reader"),
-            ("enable.auto.commit", "false"),
-            ("enable.partition.eof", "false"),
-            ("client.id", "sluice-offsets-reader"),
-        ],
-    )
-    .create()
-    .map_err(|e| kafka_error("creating the offset store's consumer", &e))?;
-    let md = consumer
-        .fetch_metadata(Some(topic), timeout)
-        .map_err(|e| kafka_error(&format!("reading metadata of {topic}"), &e))?;
-    let partitions: Vec<i32> = md
-        .topics()
-        .iter()
-        .find(|t| t.name() == topic)
-        .map(|t| t.partitions().iter().map(|p| p.id()).collect())
-        .unwrap_or_default();
-    let mut end: HashMap<i32, i64> = HashMap::new();
-    let mut tpl = TopicPartitionList::new();
-    for p in &partitions {
-        let (low, high) = consumer
-            .fetch_watermarks(topic, *p, timeout)
-            .map_err(|e| kafka_error(&format!("reading the end of {topic}/{p}"), &e))?;
-        if high > low {
-            end.insert(*p, high);
-            tpl.add_partition_offset(topic, *p, Offset::Beginning)
-                .map_err(|e| kafka_error("assigning partitions", &e))?;
-        }
-    }
+/// The offsets records in order → the last offset per key.
+fn replay(topic: &str, records: Vec<(i32, LogRecord)>) -> BTreeMap<String, Entry> {
     let mut state = BTreeMap::new();
-    if end.is_empty() {
-        return Ok(state);
-    }
-    consumer
-        .assign(&tpl)
-        .map_err(|e| kafka_error(&format!("reading {topic}"), &e))?;
-    let deadline = Instant::now() + timeout * 4;
-    loop {
-        if Instant::now() > deadline {
-            return Err(ConnectError::new(
-                ErrorKind::Timeout,
-                format!(
-                    "reading the offsets topic {topic} did not finish within {:?}",
-                    timeout * 4
-                ),
-            ));
-        }
-        // Past the high watermarks, read on until the topic is quiet: some
-        // brokers (tansu) report a watermark that lags the last batch.
-        let quiet = end.is_empty();
-        let Some(msg) = consumer.poll(Duration::from_millis(if quiet { 500 } else { 200 })) else {
-            if quiet {
-                break;
-            }
-            continue;
-        };
-        let msg = msg.map_err(|e| kafka_error(&format!("reading {topic}"), &e))?;
-        let (p, o) = (msg.partition(), msg.offset());
-        let Some(key) = msg.key() else { continue };
-        let parsed: Option<(String, Map<String, Json>)> = match serde_json::from_slice::<Json>(key)
+    for (p, (key, value)) in records {
+        let Some(key) = key else { continue };
+        let parsed: Option<(String, Map<String, Json>)> = match serde_json::from_slice::<Json>(&key)
         {
             Ok(Json::Array(items)) if items.len() == 2 => match (&items[0], &items[1]) {
                 (Json::String(c), Json::Object(m)) => Some((c.clone(), m.clone())),
@@ -261,41 +134,30 @@ fn read_all(
             },
             _ => None,
         };
-        match parsed {
-            None => tracing::warn!(
+        let Some((connector, partition)) = parsed else {
+            tracing::warn!(
                 topic,
                 partition = p,
-                offset = o,
                 "skipping an offsets record whose key is not [\"connector\", {{partition}}]"
-            ),
-            Some((connector, partition)) => {
-                let k = String::from_utf8_lossy(key).into_owned();
-                match msg.payload() {
-                    None => {
-                        state.remove(&k);
-                    }
-                    Some(v) => match serde_json::from_slice::<Json>(v) {
-                        Ok(Json::Object(offset)) => {
-                            state.insert(k, (connector, partition, offset));
-                        }
-                        Ok(Json::Null) => {
-                            state.remove(&k);
-                        }
-                        _ => tracing::warn!(
-                            topic,
-                            partition = p,
-                            offset = o,
-                            "skipping an offsets record whose value is not a JSON object"
-                        ),
-                    },
-                }
+            );
+            continue;
+        };
+        let k = String::from_utf8_lossy(&key).into_owned();
+        match value.map(|v| serde_json::from_slice::<Json>(&v)) {
+            None | Some(Ok(Json::Null)) => {
+                state.remove(&k);
             }
-        }
-        if end.get(&p).is_some_and(|h| o + 1 >= *h) {
-            end.remove(&p);
+            Some(Ok(Json::Object(offset))) => {
+                state.insert(k, (connector, partition, offset));
+            }
+            Some(_) => tracing::warn!(
+                topic,
+                partition = p,
+                "skipping an offsets record whose value is not a JSON object"
+            ),
         }
     }
-    Ok(state)
+    state
 }
 
 impl OffsetStore for KafkaOffsetStore {
@@ -316,45 +178,21 @@ impl OffsetStore for KafkaOffsetStore {
         if offsets.is_empty() {
             return Ok(());
         }
-        let put = Arc::new(PutState::default());
-        let mut entries = Vec::with_capacity(offsets.len());
-        for (p, o) in offsets {
-            let key = offset_key(connector, p);
-            let value = serde_json::to_vec(o).expect("JSON values serialize");
-            put.remaining.fetch_add(1, Ordering::AcqRel);
-            let record = BaseRecord::with_opaque_to(&self.topic, put.clone())
-                .key(&key)
-                .payload(&value);
-            if let Err((e, _)) = self.producer.send(record) {
-                put.remaining.fetch_sub(1, Ordering::AcqRel);
-                return Err(kafka_error(
-                    &format!("writing offsets to {}", self.topic),
-                    &e,
-                ));
-            }
-            entries.push((key, (**p).clone(), o.clone()));
-        }
-        let deadline = Instant::now() + self.timeout;
-        while put.remaining.load(Ordering::Acquire) > 0 {
-            if Instant::now() > deadline {
-                return Err(ConnectError::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "Kafka did not acknowledge the offsets written to {} within {:?}",
-                        self.topic, self.timeout
-                    ),
-                ));
-            }
-            self.producer.poll(Duration::from_millis(50));
-        }
-        if let Some(e) = put.error.lock().expect("put error").take() {
-            return Err(e);
-        }
+        let records: Vec<(Vec<u8>, Option<Vec<u8>>)> = offsets
+            .iter()
+            .map(|(p, o)| {
+                (
+                    offset_key(connector, p),
+                    Some(serde_json::to_vec(o).expect("JSON values serialize")),
+                )
+            })
+            .collect();
+        self.writer.write(&records, None)?;
         let mut state = self.state.lock().expect("offsets");
-        for (key, partition, offset) in entries {
+        for ((key, _), (p, o)) in records.into_iter().zip(offsets) {
             state.insert(
                 String::from_utf8(key).expect("JSON is UTF-8"),
-                (connector.to_string(), partition, offset),
+                (connector.to_string(), (**p).clone(), o.clone()),
             );
         }
         Ok(())

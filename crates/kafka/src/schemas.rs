@@ -15,54 +15,28 @@
 //! (`acks=all`); at start the topic is read to its end and replayed.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, ProducerContext};
-use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
 use serde_json::{json, Value};
 use sluice_connect_api::config::Props;
 use sluice_registry::{Change, RegistryError, State, Storage, StoredSchema};
 
-use crate::admin::TopicManager;
-use crate::client::{client_config, client_settings};
-use crate::topics::{NewTopicSpec, TopicCreation};
+use crate::log::{
+    ensure_compacted_topic, read_to_end, store_client_settings, LogRecord, LogWriter,
+};
 
-#[derive(Default)]
-struct Pending {
-    remaining: AtomicUsize,
-    error: Mutex<Option<String>>,
-}
-
-struct Ctx;
-impl ClientContext for Ctx {}
-impl ProducerContext for Ctx {
-    type DeliveryOpaque = Arc<Pending>;
-    fn delivery(&self, result: &DeliveryResult<'_>, p: Arc<Pending>) {
-        if let Err((e, _)) = result {
-            p.error
-                .lock()
-                .expect("error")
-                .get_or_insert_with(|| e.to_string());
-        }
-        p.remaining.fetch_sub(1, Ordering::AcqRel);
-    }
+fn storage_error(what: &str, e: impl std::fmt::Display) -> RegistryError {
+    RegistryError::Storage(format!("{what}: {e}"))
 }
 
 /// Registry storage in a Kafka topic.
 pub struct KafkaSchemaStorage {
     topic: String,
     client: BTreeMap<String, String>,
-    producer: Arc<BaseProducer<Ctx>>,
+    writer: Arc<LogWriter>,
     replication_factor: i32,
-    timeout: Duration,
-}
-
-fn storage_error(what: &str, e: impl std::fmt::Display) -> RegistryError {
-    RegistryError::Storage(format!("{what}: {e}"))
 }
 
 impl KafkaSchemaStorage {
@@ -75,25 +49,15 @@ impl KafkaSchemaStorage {
     ) -> Result<KafkaSchemaStorage, RegistryError> {
         let mut props = Props::new();
         props.insert("bootstrap.servers".into(), bootstrap.to_string());
-        let (client, _) = client_settings(&props, "\u{0}", &Props::new(), "")
-            .map_err(|e| storage_error("Kafka settings", e))?;
-        let producer: BaseProducer<Ctx> = client_config(
-            &client,
-            &[
-                ("acks", "all"),
-                ("enable.idempotence", "true"),
-                ("linger.ms", "0"),
-                ("client.id", "sluice-registry"),
-            ],
-        )
-        .create_with_context(Ctx)
-        .map_err(|e| storage_error("creating the registry's Kafka producer", e))?;
+        let client =
+            store_client_settings(&props).map_err(|e| storage_error("Kafka settings", e))?;
+        let writer = LogWriter::new(&client, topic, "sluice-registry")
+            .map_err(|e| storage_error("Kafka producer", e))?;
         Ok(KafkaSchemaStorage {
             topic: topic.to_string(),
             client,
-            producer: Arc::new(producer),
+            writer: Arc::new(writer),
             replication_factor,
-            timeout: Duration::from_secs(30),
         })
     }
 
@@ -166,60 +130,16 @@ impl KafkaSchemaStorage {
         }
     }
 
-    fn read_all(&self) -> Result<State, RegistryError> {
-        let consumer: BaseConsumer = client_config(
-            &self.client,
-            &[
-                ("group.id", "sluice-registry-reader"),
-                ("enable.auto.commit", "false"),
-                ("client.id", "sluice-registry-reader"),
-            ],
-        )
-        .create()
-        .map_err(|e| storage_error("creating the registry's Kafka consumer", e))?;
-        let (low, high) = consumer
-            .fetch_watermarks(&self.topic, 0, self.timeout)
-            .map_err(|e| storage_error(&format!("reading the end of {}", self.topic), e))?;
+    fn replay(&self, records: Vec<(i32, LogRecord)>) -> Result<State, RegistryError> {
         let mut state = State::new();
-        if high <= low {
-            return Ok(state);
-        }
-        let mut tpl = TopicPartitionList::new();
-        tpl.add_partition_offset(&self.topic, 0, Offset::Beginning)
-            .map_err(|e| storage_error("assigning", e))?;
-        consumer
-            .assign(&tpl)
-            .map_err(|e| storage_error(&format!("reading {}", self.topic), e))?;
-        let deadline = Instant::now() + self.timeout * 4;
-        let mut reached_end = false;
-        loop {
-            if Instant::now() > deadline {
-                return Err(storage_error(
-                    &format!("reading {}", self.topic),
-                    "timed out",
-                ));
-            }
-            // Past the high watermark, read on until the topic is quiet: some
-            // brokers (tansu) report a watermark that lags the last batch.
-            let Some(msg) =
-                consumer.poll(Duration::from_millis(if reached_end { 500 } else { 200 }))
-            else {
-                if reached_end {
-                    break;
-                }
-                continue;
-            };
-            let msg = msg.map_err(|e| storage_error(&format!("reading {}", self.topic), e))?;
-            let key: Option<Value> = msg.key().and_then(|k| serde_json::from_slice(k).ok());
-            let value: Option<Value> = msg.payload().and_then(|v| serde_json::from_slice(v).ok());
+        for (_, (key, value)) in records {
+            let key: Option<Value> = key.and_then(|k| serde_json::from_slice(&k).ok());
+            let value: Option<Value> = value.and_then(|v| serde_json::from_slice(&v).ok());
             match key.and_then(|k| Self::change_of(&k, value.as_ref())) {
                 Some(change) => state.apply(&change),
                 None => {
-                    tracing::warn!(topic = %self.topic, offset = msg.offset(), "skipping a record that is not a registry change")
+                    tracing::warn!(topic = %self.topic, "skipping a record that is not a registry change")
                 }
-            }
-            if msg.offset() + 1 >= high {
-                reached_end = true;
             }
         }
         state
@@ -232,89 +152,34 @@ impl KafkaSchemaStorage {
 #[async_trait]
 impl Storage for KafkaSchemaStorage {
     async fn load(&self) -> Result<State, RegistryError> {
-        let topics = TopicManager::new(
-            &self.client,
-            TopicCreation::from_props(&Props::new(), true)
-                .map_err(|e| storage_error("topic settings", e))?,
-        )
-        .map_err(|e| storage_error("Kafka admin client", e))?;
-        if topics
-            .partitions(&self.topic)
+        // One partition: the changes are replayed in the order they were made.
+        ensure_compacted_topic(&self.client, &self.topic, 1, self.replication_factor)
             .await
-            .map_err(|e| storage_error("Kafka metadata", e))?
-            .is_none()
-        {
-            let mut configs = BTreeMap::new();
-            configs.insert("cleanup.policy".to_string(), "compact".to_string());
-            topics
-                .create(
-                    &self.topic,
-                    &NewTopicSpec {
-                        partitions: 1,
-                        replication_factor: self.replication_factor,
-                        configs,
-                        group: "registry".to_string(),
-                    },
-                )
-                .await
-                .map_err(|e| storage_error("creating the schemas topic", e))?;
-            topics
-                .ensure(&self.topic)
-                .await
-                .map_err(|e| storage_error("creating the schemas topic", e))?;
-        }
-        // Blocking reads on a blocking thread.
-        let this = KafkaSchemaStorage {
-            topic: self.topic.clone(),
-            client: self.client.clone(),
-            producer: self.producer.clone(),
-            replication_factor: self.replication_factor,
-            timeout: self.timeout,
-        };
-        tokio::task::spawn_blocking(move || this.read_all())
-            .await
-            .map_err(|e| storage_error("reader task", e))?
+            .map_err(|e| storage_error("creating the schemas topic", e))?;
+        let (client, topic) = (self.client.clone(), self.topic.clone());
+        let records = tokio::task::spawn_blocking(move || {
+            read_to_end(&client, &topic, Duration::from_secs(30))
+        })
+        .await
+        .map_err(|e| storage_error("reader task", e))?
+        .map_err(|e| storage_error(&format!("reading {}", self.topic), e))?;
+        self.replay(records)
     }
 
     async fn append(&self, changes: &[Change], after: &State) -> Result<(), RegistryError> {
-        let records = Self::records(changes, after);
-        let producer = self.producer.clone();
-        let topic = self.topic.clone();
-        let timeout = self.timeout;
-        tokio::task::spawn_blocking(move || {
-            let pending = Arc::new(Pending::default());
-            for (key, value) in &records {
-                let key = serde_json::to_vec(key).expect("JSON");
-                let value = value.as_ref().map(|v| serde_json::to_vec(v).expect("JSON"));
-                pending.remaining.fetch_add(1, Ordering::AcqRel);
-                let mut record = BaseRecord::with_opaque_to(&topic, pending.clone())
-                    .key(&key)
-                    .partition(0);
-                if let Some(v) = &value {
-                    record = record.payload(v);
-                }
-                if let Err((e, _)) = producer.send(record) {
-                    pending.remaining.fetch_sub(1, Ordering::AcqRel);
-                    return Err(storage_error(&format!("writing to {topic}"), e));
-                }
-            }
-            let deadline = Instant::now() + timeout;
-            while pending.remaining.load(Ordering::Acquire) > 0 {
-                if Instant::now() > deadline {
-                    return Err(storage_error(
-                        &format!("writing to {topic}"),
-                        "no acknowledgement in time",
-                    ));
-                }
-                producer.poll(Duration::from_millis(20));
-            }
-            let error = pending.error.lock().expect("error").take();
-            match error {
-                Some(e) => Err(storage_error(&format!("writing to {topic}"), e)),
-                None => Ok(()),
-            }
-        })
-        .await
-        .map_err(|e| storage_error("writer task", e))?
+        let records: Vec<(Vec<u8>, Option<Vec<u8>>)> = Self::records(changes, after)
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    serde_json::to_vec(&k).expect("JSON"),
+                    v.map(|v| serde_json::to_vec(&v).expect("JSON")),
+                )
+            })
+            .collect();
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || writer.write(&records, Some(0)))
+            .await
+            .map_err(|e| storage_error("writer task", e))?
+            .map_err(|e| storage_error(&format!("writing to {}", self.topic), e))
     }
 }

@@ -3,6 +3,7 @@
 //! offset tracking and commit, offset and status stores, retries.
 
 pub mod config;
+pub mod configs;
 pub mod connectors;
 pub mod offsets;
 pub mod placeholders;

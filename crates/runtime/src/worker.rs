@@ -16,6 +16,7 @@ use crate::config::{
     common_connector_config_def, with_prefix, worker_config_def, CONNECTOR_KEYS,
     CONNECTOR_PREFIXES, WORKER_PREFIXES,
 };
+use crate::configs::ConfigStore;
 use crate::offsets::{FileOffsetStore, MemoryOffsetStore, OffsetStore};
 use crate::plugins::Plugins;
 use crate::status::{MemoryStatusStore, State, Status, StatusStore};
@@ -49,6 +50,8 @@ pub struct Worker {
     worker_config: ConfigValues,
     offsets: Arc<dyn OffsetStore>,
     status: Arc<dyn StatusStore>,
+    /// Where connector configurations are kept between runs, if anywhere.
+    configs: Option<Arc<dyn ConfigStore>>,
     worker_id: String,
     connectors: Mutex<BTreeMap<String, RunningConnector>>,
 }
@@ -80,6 +83,7 @@ impl Worker {
             worker_config,
             offsets,
             status: Arc::new(MemoryStatusStore::new()),
+            configs: None,
             worker_id,
             connectors: Mutex::new(BTreeMap::new()),
         })
@@ -115,9 +119,33 @@ impl Worker {
             worker_config,
             offsets: Arc::new(MemoryOffsetStore::default()),
             status: Arc::new(MemoryStatusStore::new()),
+            configs: None,
             worker_id: "standalone".into(),
             connectors: Mutex::new(BTreeMap::new()),
         })
+    }
+
+    /// Keeps connector configurations and target states in `store`.
+    pub fn set_config_store(&mut self, store: Arc<dyn ConfigStore>) {
+        self.configs = Some(store);
+    }
+
+    /// Reports statuses to `store` (e.g. the Kafka status topic).
+    pub fn set_status_store(&mut self, store: Arc<dyn StatusStore>) {
+        self.status = store;
+    }
+
+    /// Runs a blocking config store call.
+    async fn with_configs(
+        &self,
+        f: impl FnOnce(&dyn ConfigStore) -> Result<(), ConnectError> + Send + 'static,
+    ) -> Result<(), ConnectError> {
+        let Some(store) = self.configs.clone() else {
+            return Ok(());
+        };
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|e| ConnectError::internal(format!("config store task failed: {e}")))?
     }
 
     pub fn worker_id(&self) -> &str {
@@ -326,6 +354,12 @@ impl Worker {
             .ok_or_else(|| ConnectError::config("connector.class: unknown connector"))?;
         let max_tasks = values.get_int("tasks.max").max(1) as usize;
         let task_configs = connector.task_configs(&props, max_tasks)?;
+        // Durable before it runs: a connector that starts survives a restart.
+        {
+            let (n, p, t) = (name.clone(), props.clone(), task_configs.clone());
+            self.with_configs(move |s| s.put_connector(&n, &p, &t))
+                .await?;
+        }
 
         self.status.put_connector(
             &name,
@@ -485,6 +519,11 @@ impl Worker {
         let c = running
             .get(name)
             .ok_or_else(|| ConnectError::config(format!("Connector {name} not found")))?;
+        {
+            let n = name.to_string();
+            self.with_configs(move |s| s.put_target_state(&n, target))
+                .await?;
+        }
         c.control.send_replace(target);
         let state = match target {
             TargetState::Started => State::Running,
