@@ -121,15 +121,79 @@ fn main() -> ExitCode {
     }
 }
 
+type FilterHandle =
+    tracing_subscriber::reload::Handle<tracing_subscriber::EnvFilter, tracing_subscriber::Registry>;
+
+static LOG_FILTER: std::sync::OnceLock<(FilterHandle, std::sync::Mutex<Vec<(String, String)>>)> =
+    std::sync::OnceLock::new();
+
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let spec = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_string());
+    let filter = tracing_subscriber::EnvFilter::try_new(&spec)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+    let (filter, handle) = tracing_subscriber::reload::Layer::new(filter);
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_target(false)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
+        )
         .init();
+    // The directives as `(logger, level)`, `root` for the default.
+    let levels = spec
+        .split(',')
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| match d.split_once('=') {
+            Some((l, v)) => (l.trim().to_string(), v.trim().to_uppercase()),
+            None => ("root".to_string(), d.trim().to_uppercase()),
+        })
+        .collect();
+    let _ = LOG_FILTER.set((handle, std::sync::Mutex::new(levels)));
+}
+
+/// `/admin/loggers` over the reloadable filter: Kafka Connect's levels
+/// (TRACE…ERROR, OFF) on module paths (`sluice_postgres`) or `root`.
+struct Loggers;
+
+impl sluice_rest::LogControl for Loggers {
+    fn levels(&self) -> Vec<(String, String)> {
+        LOG_FILTER
+            .get()
+            .map(|(_, l)| l.lock().expect("levels").clone())
+            .unwrap_or_default()
+    }
+
+    fn set_level(&self, logger: &str, level: &str) -> Result<Vec<String>, String> {
+        let level = match level.trim().to_uppercase().as_str() {
+            "FATAL" => "ERROR".to_string(),
+            l @ ("TRACE" | "DEBUG" | "INFO" | "WARN" | "ERROR" | "OFF") => l.to_string(),
+            other => return Err(format!("Invalid log level '{other}'; use one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL, OFF")),
+        };
+        let (handle, levels) = LOG_FILTER.get().ok_or("logging is not initialized")?;
+        let mut levels = levels.lock().expect("levels");
+        match levels.iter_mut().find(|(l, _)| l == logger) {
+            Some(entry) => entry.1 = level.clone(),
+            None => levels.push((logger.to_string(), level.clone())),
+        }
+        let spec: Vec<String> = levels
+            .iter()
+            .map(|(l, v)| {
+                if l == "root" {
+                    v.to_lowercase()
+                } else {
+                    format!("{l}={}", v.to_lowercase())
+                }
+            })
+            .collect();
+        let filter = tracing_subscriber::EnvFilter::try_new(spec.join(","))
+            .map_err(|e| format!("invalid logger {logger:?}: {e}"))?;
+        handle.reload(filter).map_err(|e| e.to_string())?;
+        Ok(vec![logger.to_string()])
+    }
 }
 
 /// Every plugin this build has.
@@ -373,11 +437,130 @@ async fn standalone(
             .with_context(|| format!("{}: starting connector '{}'", path.display(), file.name))?;
     }
 
+    // Kafka Connect's REST API (rest.host.name:rest.port, or listeners).
+    let worker = Arc::new(worker);
+    let rest = match rest_settings(&store_props) {
+        Ok(r) => r,
+        Err(e) => {
+            return Ok(Err(ConfigProblem(format!(
+                "{}: {e}",
+                worker_file.display()
+            ))))
+        }
+    };
+    let (rest_stop, rest_stopped) = tokio::sync::oneshot::channel::<()>();
+    let state = Arc::new(sluice_rest::RestState {
+        worker: worker.clone(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        commit: option_env!("SLUICE_COMMIT")
+            .unwrap_or("unknown")
+            .to_string(),
+        kafka_cluster_id: None,
+        logs: Some(Arc::new(Loggers)),
+        auth: rest.auth,
+        max_body_bytes: rest.max_body_bytes,
+    });
+    let (addr, rest_task) = sluice_rest::serve(rest.addr, state, async move {
+        let _ = rest_stopped.await;
+    })
+    .await
+    .with_context(|| {
+        format!(
+            "starting the REST API on {} (rest.host.name / rest.port)",
+            rest.addr
+        )
+    })?;
+    tracing::info!("REST API listening on http://{addr}");
+
     wait_for_signal().await?;
     tracing::info!("stopping: finishing deliveries and committing offsets");
+    let _ = rest_stop.send(());
+    let _ = rest_task.await;
     worker.shutdown().await;
     tracing::info!("stopped cleanly");
     Ok(Ok(()))
+}
+
+struct RestSettings {
+    addr: SocketAddr,
+    auth: sluice_rest::Auth,
+    max_body_bytes: usize,
+}
+
+/// `rest.host.name` / `rest.port` (or the first `listeners` URL),
+/// `rest.auth.*`, `rest.max.body.bytes`.
+fn rest_settings(props: &sluice_connect_api::config::Props) -> Result<RestSettings, String> {
+    let get = |k: &str| {
+        props
+            .get(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let (mut host, mut port) = (
+        get("rest.host.name").unwrap_or_else(|| "0.0.0.0".to_string()),
+        get("rest.port").unwrap_or_else(|| "8083".to_string()),
+    );
+    if let Some(first) = get("listeners").and_then(|l| l.split(',').next().map(str::to_string)) {
+        let rest = first.trim().strip_prefix("http://").ok_or_else(|| {
+            format!("listeners: only http:// listeners are supported, got {first}")
+        })?;
+        let (h, p) = rest
+            .rsplit_once(':')
+            .ok_or_else(|| format!("listeners: expected http://host:port, got {first}"))?;
+        host = if h.is_empty() {
+            "0.0.0.0".to_string()
+        } else {
+            h.to_string()
+        };
+        port = p.to_string();
+    }
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("rest.port: expected a port number, got {port:?}"))?;
+    let addr = format!("{host}:{port}")
+        .parse()
+        .or_else(|_| {
+            use std::net::ToSocketAddrs;
+            (host.as_str(), port)
+                .to_socket_addrs()
+                .ok()
+                .and_then(|mut a| a.next())
+                .ok_or(())
+        })
+        .map_err(|_| format!("rest.host.name: cannot resolve {host:?}"))?;
+    let auth = match get("rest.auth.type")
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("none") => sluice_rest::Auth::None,
+        Some("basic") => sluice_rest::Auth::Basic {
+            user: get("rest.auth.user")
+                .ok_or("rest.auth.user: required with rest.auth.type=basic")?,
+            password: get("rest.auth.password")
+                .ok_or("rest.auth.password: required with rest.auth.type=basic")?,
+        },
+        Some("bearer") => sluice_rest::Auth::Bearer {
+            token: get("rest.auth.token")
+                .ok_or("rest.auth.token: required with rest.auth.type=bearer")?,
+        },
+        Some(other) => {
+            return Err(format!(
+                "rest.auth.type: expected none, basic or bearer, got {other:?}"
+            ))
+        }
+    };
+    let max_body_bytes = match get("rest.max.body.bytes") {
+        None => 1 << 20,
+        Some(v) => v
+            .parse()
+            .map_err(|_| format!("rest.max.body.bytes: expected a number of bytes, got {v:?}"))?,
+    };
+    Ok(RestSettings {
+        addr,
+        auth,
+        max_body_bytes,
+    })
 }
 
 /// `sluice registry`: serves until SIGINT/SIGTERM, then lets the requests

@@ -117,7 +117,7 @@ fn write_configs(dir: &Path, pg: &PgServer, broker: &TansuServer, db: &str, offs
         dir.join("worker.properties"),
         format!(
             "bootstrap.servers={}\noffset.storage.topic={offsets_topic}\noffset.storage.partitions=3\n\
-             offset.storage.replication.factor=1\noffset.flush.interval.ms=100\n\
+             offset.storage.replication.factor=1\noffset.flush.interval.ms=100\nrest.port=0\n\
              config.storage.topic={offsets_topic}_configs\nconfig.storage.replication.factor=1\n\
              status.storage.topic={offsets_topic}_status\nstatus.storage.partitions=1\n\
              status.storage.replication.factor=1\n",

@@ -34,7 +34,7 @@ fn setup(pg: &PgServer, extra: Value, worker_extra: &str) -> Env {
     std::fs::write(
         &worker,
         format!(
-            "offset.storage.file.filename={}\noffset.flush.interval.ms=100\nsink.type=file\nsink.file.path={}\nsink.file.fsync=false\n{worker_extra}",
+            "offset.storage.file.filename={}\noffset.flush.interval.ms=100\nrest.port=0\nsink.type=file\nsink.file.path={}\nsink.file.fsync=false\n{worker_extra}",
             offsets.display(),
             output.display()
         ),

@@ -35,7 +35,7 @@ fn setup(pg: &PgServer, extra: Value) -> Env {
     std::fs::write(
         &worker,
         format!(
-            "offset.storage.file.filename={}\noffset.flush.interval.ms=100\nsink.type=file\nsink.file.path={}\nsink.file.fsync=false\nkey.converter.schemas.enable=false\nvalue.converter.schemas.enable=false\n",
+            "offset.storage.file.filename={}\noffset.flush.interval.ms=100\nrest.port=0\nsink.type=file\nsink.file.path={}\nsink.file.fsync=false\nkey.converter.schemas.enable=false\nvalue.converter.schemas.enable=false\n",
             dir.join("offsets.json").display(),
             output.display()
         ),

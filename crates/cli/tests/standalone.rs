@@ -38,7 +38,7 @@ fn setup(lines: usize, flush_ms: u64) -> Setup {
     std::fs::write(
         &worker,
         format!(
-            "key.converter=org.apache.kafka.connect.json.JsonConverter\nvalue.converter=org.apache.kafka.connect.json.JsonConverter\nvalue.converter.schemas.enable=false\noffset.storage.file.filename={}\noffset.flush.interval.ms={flush_ms}\nsink.type=file\nsink.file.path={}\nsink.file.fsync=false\n",
+            "key.converter=org.apache.kafka.connect.json.JsonConverter\nvalue.converter=org.apache.kafka.connect.json.JsonConverter\nvalue.converter.schemas.enable=false\noffset.storage.file.filename={}\noffset.flush.interval.ms={flush_ms}\nrest.port=0\nsink.type=file\nsink.file.path={}\nsink.file.fsync=false\n",
             offsets.display(),
             output.display()
         ),
