@@ -357,13 +357,34 @@ async fn standalone(
     {
         worker.set_status_store(Arc::new(store));
     }
-    if let Some(store) = sluice_kafka::connect_stores::KafkaConfigStore::open(&store_props)
-        .await
-        .map_err(|e| anyhow::anyhow!("opening config.storage.topic: {e}"))?
     {
-        use sluice_runtime::configs::ConfigStore;
-        stored_connectors = store.connectors();
-        worker.set_config_store(Arc::new(store));
+        use sluice_runtime::configs::{ConfigStore, FileConfigStore};
+        let kafka = sluice_kafka::connect_stores::KafkaConfigStore::open(&store_props)
+            .await
+            .map_err(|e| anyhow::anyhow!("opening config.storage.topic: {e}"))?;
+        let store: Option<Arc<dyn ConfigStore>> = match kafka {
+            Some(k) => Some(Arc::new(k)),
+            None => match store_props
+                .get("config.storage.file.filename")
+                .filter(|f| !f.trim().is_empty())
+            {
+                Some(path) => match FileConfigStore::open(path) {
+                    Ok(f) => Some(Arc::new(f)),
+                    Err(e) => {
+                        return Ok(Err(ConfigProblem(format!(
+                            "{}: config.storage.file.filename: {}",
+                            worker_file.display(),
+                            e.message()
+                        ))))
+                    }
+                },
+                None => None,
+            },
+        };
+        if let Some(store) = store {
+            stored_connectors = store.connectors();
+            worker.set_config_store(store);
+        }
     }
     let worker = worker;
     for key in worker.unknown_worker_keys() {
@@ -418,7 +439,7 @@ async fn standalone(
     for stored in restored {
         tracing::info!(connector = %stored.name, "restoring connector from config.storage.topic");
         worker
-            .start_connector(stored.config)
+            .create_connector(stored.config, stored.target)
             .await
             .with_context(|| {
                 format!(
@@ -426,9 +447,6 @@ async fn standalone(
                     stored.name
                 )
             })?;
-        if stored.target == sluice_runtime::task::TargetState::Paused {
-            worker.pause_connector(&stored.name).await?;
-        }
     }
     for (path, file) in loaded {
         worker

@@ -198,6 +198,27 @@ impl OffsetStore for KafkaOffsetStore {
         Ok(())
     }
 
+    fn remove(
+        &self,
+        connector: &str,
+        partitions: &[Map<String, Json>],
+    ) -> Result<(), ConnectError> {
+        // Tombstones: compaction drops the partition's offsets for good.
+        let records: Vec<(Vec<u8>, Option<Vec<u8>>)> = partitions
+            .iter()
+            .map(|p| (offset_key(connector, p), None))
+            .collect();
+        if records.is_empty() {
+            return Ok(());
+        }
+        self.writer.write(&records, None)?;
+        let mut state = self.state.lock().expect("offsets");
+        for (key, _) in records {
+            state.remove(&String::from_utf8(key).expect("JSON is UTF-8"));
+        }
+        Ok(())
+    }
+
     fn all(&self, connector: &str) -> Vec<(Map<String, Json>, SourceOffset)> {
         self.state
             .lock()

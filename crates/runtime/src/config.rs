@@ -39,6 +39,7 @@ pub fn worker_config_def() -> ConfigDef {
         .define(ConfigKey::new("offset.storage.replication.factor", ConfigType::Int).default("3").validator(Validator::at_least(-1)).importance(Importance::Low).doc("Replication factor of the offsets topic when sluice creates it (-1: the broker's default)."))
         .define(ConfigKey::new("topic.creation.enable", ConfigType::Boolean).default("true").importance(Importance::Low).doc("Whether the Kafka sink creates missing topics, with the connector's topic.creation.* settings (KIP-158; the broker's defaults when the connector has none)."))
         .define(ConfigKey::new("config.storage.topic", ConfigType::String).optional().importance(Importance::Medium).doc("Kafka topic keeping connector configurations and target states (one partition, compacted; created if missing) in Kafka Connect's layout. Connectors stored there that no file names are started again when the worker starts."))
+        .define(ConfigKey::new("config.storage.file.filename", ConfigType::String).optional().importance(Importance::Medium).doc("Standalone mode without Kafka: JSON file keeping the connectors created or changed over the REST API (and their paused/stopped states), written atomically; they start again with the worker. config.storage.topic takes precedence."))
         .define(ConfigKey::new("config.storage.replication.factor", ConfigType::Int).default("3").validator(Validator::at_least(-1)).importance(Importance::Low).doc("Replication factor of the config topic when sluice creates it (-1: the broker's default)."))
         .define(ConfigKey::new("status.storage.topic", ConfigType::String).optional().importance(Importance::Medium).doc("Kafka topic receiving connector and task statuses in Kafka Connect's layout (compacted; created if missing)."))
         .define(ConfigKey::new("status.storage.partitions", ConfigType::Int).default("5").validator(Validator::at_least(-1)).importance(Importance::Low).doc("Partitions of the status topic when sluice creates it (-1: the broker's default)."))
@@ -152,8 +153,9 @@ pub fn load_worker_file(path: &Path) -> Result<Props, ConfigFileError> {
 }
 
 /// Reads a connector file: `.properties`, or the JSON that `POST
-/// /connectors` takes (`{"name": ..., "config": {...}}`). Placeholders are
-/// resolved. The name comes from `name` (JSON top level or config).
+/// /connectors` takes (`{"name": ..., "config": {...}}`). Placeholders must
+/// resolve, but stay in the returned configuration. The name comes from
+/// `name` (JSON top level or config).
 pub fn load_connector_file(path: &Path) -> Result<ConnectorFile, ConfigFileError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigFileError::new(path, "", format!("cannot read file: {e}")))?;
@@ -161,14 +163,18 @@ pub fn load_connector_file(path: &Path) -> Result<ConnectorFile, ConfigFileError
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
         || text.trim_start().starts_with('{');
-    let mut config = if is_json {
+    let config = if is_json {
         parse_connector_json(&text).map_err(|(k, m)| ConfigFileError::new(path, k, m))?
     } else {
         parse_properties(&text).map_err(|e| {
             ConfigFileError::new(path, "", format!("not a valid .properties file: {e}"))
         })?
     };
-    config = resolve_placeholders(&config).map_err(|(k, m)| ConfigFileError::new(path, k, m))?;
+    // Checked here so a missing variable or file is reported by file and
+    // key; the configuration itself keeps its placeholders (the worker
+    // resolves them when it starts the connector, and the REST API shows
+    // them unresolved).
+    resolve_placeholders(&config).map_err(|(k, m)| ConfigFileError::new(path, k, m))?;
     let name = config
         .get("name")
         .map(|s| s.trim().to_string())

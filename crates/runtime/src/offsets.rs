@@ -133,6 +133,10 @@ pub trait OffsetStore: Send + Sync {
     ) -> Result<(), ConnectError>;
     /// Every stored partition and offset of `connector`.
     fn all(&self, connector: &str) -> Vec<(Map<String, Json>, SourceOffset)>;
+    /// Durably forgets the offsets of `partitions` of `connector` (KIP-875's
+    /// reset); the source then starts those partitions from scratch.
+    fn remove(&self, connector: &str, partitions: &[Map<String, Json>])
+        -> Result<(), ConnectError>;
 }
 
 /// Offsets in a JSON file (`offset.storage.file.filename`), rewritten
@@ -273,6 +277,21 @@ impl OffsetStore for FileOffsetStore {
         Ok(())
     }
 
+    fn remove(
+        &self,
+        connector: &str,
+        partitions: &[Map<String, Json>],
+    ) -> Result<(), ConnectError> {
+        let mut state = self.state.lock().expect("offset store lock");
+        let mut next = state.clone();
+        for p in partitions {
+            next.remove(&serde_json::to_string(&Self::key(connector, p)).unwrap_or_default());
+        }
+        self.write(&next)?;
+        *state = next;
+        Ok(())
+    }
+
     fn all(&self, connector: &str) -> Vec<(Map<String, Json>, SourceOffset)> {
         self.state
             .lock()
@@ -319,6 +338,20 @@ impl OffsetStore for MemoryOffsetStore {
                 serde_json::to_string(&**p).unwrap_or_default()
             );
             state.insert(key, (connector.to_string(), (**p).clone(), o.clone()));
+        }
+        Ok(())
+    }
+    fn remove(
+        &self,
+        connector: &str,
+        partitions: &[Map<String, Json>],
+    ) -> Result<(), ConnectError> {
+        let mut state = self.state.lock().expect("lock");
+        for p in partitions {
+            state.remove(&format!(
+                "{connector}\u{0}{}",
+                serde_json::to_string(p).unwrap_or_default()
+            ));
         }
         Ok(())
     }

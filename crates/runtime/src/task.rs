@@ -237,6 +237,7 @@ impl TaskRunner {
                 key_converter,
                 value_converter,
             },
+            topics: ActiveTopics::new(self.status.clone()),
         };
         // Transforms and converters run on the delivery side, so reading and
         // decoding (poller) and converting and writing (deliverer) overlap
@@ -502,6 +503,69 @@ struct Deliverer {
     /// the full picture.
     committed: HashMap<String, (SourcePartition, SourceOffset)>,
     converting: Converting,
+    /// Topics this task wrote to (REST `GET /connectors/{name}/topics`),
+    /// published as the task detail `topics`.
+    topics: ActiveTopics,
+}
+
+/// The topics a task writes to, published to the status store as the task
+/// detail `topics` when a new one appears. Re-read from the store every
+/// few seconds so that `PUT …/topics/reset` takes effect.
+pub(crate) struct ActiveTopics {
+    status: Arc<dyn StatusStore>,
+    known: std::collections::BTreeSet<String>,
+    refreshed: std::time::Instant,
+}
+
+impl ActiveTopics {
+    pub(crate) fn new(status: Arc<dyn StatusStore>) -> Self {
+        ActiveTopics {
+            status,
+            known: Default::default(),
+            refreshed: std::time::Instant::now(),
+        }
+    }
+
+    fn record(
+        &mut self,
+        settings: &TaskSettings,
+        records: &[sluice_connect_api::SerializedRecord],
+    ) {
+        if self.refreshed.elapsed() >= Duration::from_secs(5) {
+            self.refreshed = std::time::Instant::now();
+            self.known = self
+                .status
+                .task_details(&settings.connector, settings.task_id)
+                .get("topics")
+                .and_then(|t| t.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|t| t.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+        }
+        let mut changed = false;
+        let mut last: Option<&str> = None;
+        for r in records {
+            if last == Some(&*r.topic) {
+                continue;
+            }
+            last = Some(&r.topic);
+            if !self.known.contains(&*r.topic) {
+                self.known.insert(r.topic.to_string());
+                changed = true;
+            }
+        }
+        if changed {
+            self.status.put_task_detail(
+                &settings.connector,
+                settings.task_id,
+                "topics",
+                serde_json::json!(self.known.iter().collect::<Vec<_>>()),
+            );
+        }
+    }
 }
 
 impl Deliverer {
@@ -580,7 +644,7 @@ impl Deliverer {
     }
 
     async fn accept(
-        &self,
+        &mut self,
         sink: &mut dyn Sink,
         batch: Batch,
         ack_cb: &Arc<impl Fn(u64, Result<(), ConnectError>) + Send + Sync + 'static>,
@@ -594,6 +658,7 @@ impl Deliverer {
             _permit,
         } = batch;
         let serialized = self.converting.convert(records)?;
+        self.topics.record(&self.settings, &serialized);
         if serialized.is_empty() {
             // Everything was filtered out: nothing to wait for.
             self.tracker.lock().expect("tracker lock").ack(id);

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use sluice_connect_api::config::Props;
 use sluice_connect_api::{
-    ConfigIssue, ConfigValues, ConnectError, SinkContext, SourceConnector, Transform,
+    ConfigIssue, ConfigValues, ConnectError, SinkContext, SourceConnector, SourceOffset,
+    SourcePartition, Transform,
 };
 use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
@@ -18,6 +19,7 @@ use crate::config::{
 };
 use crate::configs::ConfigStore;
 use crate::offsets::{FileOffsetStore, MemoryOffsetStore, OffsetStore};
+use crate::placeholders::resolve_placeholders;
 use crate::plugins::Plugins;
 use crate::status::{MemoryStatusStore, State, Status, StatusStore};
 use crate::task::{PartsFactory, RetryPolicy, TargetState, TaskParts, TaskRunner, TaskSettings};
@@ -39,6 +41,7 @@ impl ConnectorValidation {
 
 struct RunningConnector {
     config: Props,
+    task_configs: Vec<Props>,
     control: watch::Sender<TargetState>,
     tasks: Vec<JoinHandle<Option<ConnectError>>>,
 }
@@ -54,6 +57,9 @@ pub struct Worker {
     configs: Option<Arc<dyn ConfigStore>>,
     worker_id: String,
     connectors: Mutex<BTreeMap<String, RunningConnector>>,
+    /// Connectors in the STOPPED state (KIP-875): configuration kept, no
+    /// tasks.
+    stopped: Mutex<BTreeMap<String, Props>>,
 }
 
 impl Worker {
@@ -86,6 +92,7 @@ impl Worker {
             configs: None,
             worker_id,
             connectors: Mutex::new(BTreeMap::new()),
+            stopped: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -122,6 +129,7 @@ impl Worker {
             configs: None,
             worker_id: "standalone".into(),
             connectors: Mutex::new(BTreeMap::new()),
+            stopped: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -213,6 +221,18 @@ impl Worker {
     /// Pure validation of a connector configuration: every problem at once,
     /// plus the keys nothing uses.
     pub fn validate_connector(&self, props: &Props) -> ConnectorValidation {
+        // Placeholders (${env:…}, ${file:…}) are validated by what they
+        // resolve to.
+        let resolved = match resolve_placeholders(props) {
+            Ok(r) => r,
+            Err((key, message)) => {
+                return ConnectorValidation {
+                    issues: vec![ConfigIssue { key, message }],
+                    unknown_keys: Vec::new(),
+                }
+            }
+        };
+        let props = &resolved;
         let common = common_connector_config_def();
         let mut issues = common.issues(props);
         let mut known = common.clone();
@@ -327,11 +347,15 @@ impl Worker {
     }
 
     /// Validates and starts a connector and its tasks.
-    pub async fn start_connector(&self, props: Props) -> Result<(), ConnectError> {
-        let validation = self.validate_connector(&props);
+    pub async fn start_connector(&self, raw: Props) -> Result<(), ConnectError> {
+        let validation = self.validate_connector(&raw);
         if let Some(first) = validation.issues.first() {
             return Err(ConnectError::config(first.to_string()));
         }
+        // Tasks get the resolved configuration; the stored one (REST, config
+        // topic) keeps its placeholders, so secrets never reach responses.
+        let props = resolve_placeholders(&raw)
+            .map_err(|(k, m)| ConnectError::config(format!("{k}: {m}")))?;
         let values = common_connector_config_def().parse(&props).map_err(|i| {
             ConnectError::config(
                 i.iter()
@@ -356,7 +380,7 @@ impl Worker {
         let task_configs = connector.task_configs(&props, max_tasks)?;
         // Durable before it runs: a connector that starts survives a restart.
         {
-            let (n, p, t) = (name.clone(), props.clone(), task_configs.clone());
+            let (n, p, t) = (name.clone(), raw.clone(), task_configs.clone());
             self.with_configs(move |s| s.put_connector(&n, &p, &t))
                 .await?;
         }
@@ -371,6 +395,7 @@ impl Worker {
         );
         let (control, _) = watch::channel(TargetState::Started);
         let mut tasks = Vec::new();
+        let kept_task_configs = task_configs.clone();
         for (task_id, task_config) in task_configs.into_iter().enumerate() {
             let settings = self.task_settings(&name, task_id as u32, &values);
             let factory = self.parts_factory(
@@ -401,7 +426,8 @@ impl Worker {
         running.insert(
             name,
             RunningConnector {
-                config: props,
+                config: raw,
+                task_configs: kept_task_configs,
                 control,
                 tasks,
             },
@@ -501,17 +527,20 @@ impl Worker {
     }
 
     /// Names of the connectors this worker runs.
+    /// Every connector: running, paused or stopped.
     pub async fn connector_names(&self) -> Vec<String> {
-        self.connectors.lock().await.keys().cloned().collect()
+        let mut names: Vec<String> = self.connectors.lock().await.keys().cloned().collect();
+        names.extend(self.stopped.lock().await.keys().cloned());
+        names.sort();
+        names
     }
 
-    /// A running connector's configuration.
+    /// A connector's configuration.
     pub async fn connector_config(&self, name: &str) -> Option<Props> {
-        self.connectors
-            .lock()
-            .await
-            .get(name)
-            .map(|c| c.config.clone())
+        if let Some(c) = self.connectors.lock().await.get(name) {
+            return Some(c.config.clone());
+        }
+        self.stopped.lock().await.get(name).cloned()
     }
 
     async fn set_target(&self, name: &str, target: TargetState) -> Result<(), ConnectError> {
@@ -542,10 +571,21 @@ impl Worker {
     }
 
     pub async fn pause_connector(&self, name: &str) -> Result<(), ConnectError> {
+        if self.stopped.lock().await.contains_key(name) {
+            return Err(ConnectError::config(format!(
+                "Connector {name} is STOPPED; resume it before pausing"
+            )));
+        }
         self.set_target(name, TargetState::Paused).await
     }
 
     pub async fn resume_connector(&self, name: &str) -> Result<(), ConnectError> {
+        let stopped = self.stopped.lock().await.remove(name);
+        if let Some(props) = stopped {
+            // Out of STOPPED: the tasks start again from the stored offsets.
+            self.status.remove(name);
+            return self.start_connector(props).await;
+        }
         self.set_target(name, TargetState::Started).await
     }
 
@@ -578,9 +618,214 @@ impl Worker {
         Ok(failures)
     }
 
+    /// Creates a connector (REST `POST /connectors`) in `initial` state.
+    pub async fn create_connector(
+        &self,
+        props: Props,
+        initial: TargetState,
+    ) -> Result<(), ConnectError> {
+        let name = props.get("name").cloned().unwrap_or_default();
+        if self.stopped.lock().await.contains_key(&name) {
+            return Err(ConnectError::config(format!(
+                "Connector {name} already exists"
+            )));
+        }
+        self.start_connector(props).await?;
+        match initial {
+            TargetState::Started => Ok(()),
+            TargetState::Paused => self.pause_connector(&name).await,
+            TargetState::Stopped => self.halt_connector(&name).await,
+        }
+    }
+
+    /// Whether a connector exists (running, paused or stopped).
+    pub async fn has_connector(&self, name: &str) -> bool {
+        self.connectors.lock().await.contains_key(name)
+            || self.stopped.lock().await.contains_key(name)
+    }
+
+    /// The state the operator asked for.
+    pub async fn target_state(&self, name: &str) -> Option<TargetState> {
+        if let Some(c) = self.connectors.lock().await.get(name) {
+            return Some(*c.control.borrow());
+        }
+        self.stopped
+            .lock()
+            .await
+            .contains_key(name)
+            .then_some(TargetState::Stopped)
+    }
+
+    /// The task configurations of a connector (none when stopped).
+    pub async fn task_configs(&self, name: &str) -> Option<Vec<Props>> {
+        if let Some(c) = self.connectors.lock().await.get(name) {
+            return Some(c.task_configs.clone());
+        }
+        self.stopped.lock().await.contains_key(name).then(Vec::new)
+    }
+
+    /// Replaces a connector's configuration (REST `PUT …/config`): the
+    /// connector restarts with it, keeping its target state. Creates the
+    /// connector when it does not exist; returns whether it was created.
+    pub async fn put_connector_config(&self, props: Props) -> Result<bool, ConnectError> {
+        let name = props.get("name").cloned().unwrap_or_default();
+        let validation = self.validate_connector(&props);
+        if let Some(first) = validation.issues.first() {
+            return Err(ConnectError::config(first.to_string()));
+        }
+        match self.target_state(&name).await {
+            None => {
+                self.start_connector(props).await?;
+                Ok(true)
+            }
+            Some(TargetState::Stopped) => {
+                let stored = props.clone();
+                let n = name.clone();
+                self.with_configs(move |s| s.put_connector(&n, &stored, &[]))
+                    .await?;
+                self.stopped.lock().await.insert(name, props);
+                Ok(false)
+            }
+            Some(target) => {
+                self.stop_connector(&name).await?;
+                self.start_connector(props).await?;
+                if target == TargetState::Paused {
+                    self.pause_connector(&name).await?;
+                }
+                Ok(false)
+            }
+        }
+    }
+
+    /// Restarts a connector's tasks with its configuration (REST
+    /// `POST …/restart`); a paused connector stays paused, a stopped one is
+    /// left alone.
+    pub async fn restart_connector(&self, name: &str) -> Result<(), ConnectError> {
+        let Some(target) = self.target_state(name).await else {
+            return Err(ConnectError::config(format!("Connector {name} not found")));
+        };
+        if target == TargetState::Stopped {
+            return Ok(());
+        }
+        let props = self
+            .connector_config(name)
+            .await
+            .ok_or_else(|| ConnectError::config(format!("Connector {name} not found")))?;
+        self.stop_connector(name).await?;
+        self.start_connector(props).await?;
+        if target == TargetState::Paused {
+            self.pause_connector(name).await?;
+        }
+        Ok(())
+    }
+
+    /// Puts a connector in the STOPPED state (REST `PUT …/stop`, KIP-875):
+    /// its tasks deliver what is queued, commit and shut down, releasing
+    /// their connections; the configuration stays.
+    pub async fn halt_connector(&self, name: &str) -> Result<(), ConnectError> {
+        if self.stopped.lock().await.contains_key(name) {
+            return Ok(());
+        }
+        let props = self
+            .connector_config(name)
+            .await
+            .ok_or_else(|| ConnectError::config(format!("Connector {name} not found")))?;
+        {
+            let n = name.to_string();
+            self.with_configs(move |s| s.put_target_state(&n, TargetState::Stopped))
+                .await?;
+        }
+        for f in self.stop_connector(name).await? {
+            tracing::warn!(connector = %name, "task had failed: {}", f.message());
+        }
+        self.stopped.lock().await.insert(name.to_string(), props);
+        self.status.remove(name);
+        self.status.put_connector(
+            name,
+            Status {
+                state: State::Stopped,
+                worker_id: self.worker_id.clone(),
+                trace: None,
+            },
+        );
+        Ok(())
+    }
+
+    /// Deletes a connector (REST `DELETE /connectors/{name}`): its tasks stop
+    /// (committing what is durable) and its configuration is forgotten; its
+    /// offsets stay, as in Kafka Connect.
+    pub async fn delete_connector(&self, name: &str) -> Result<(), ConnectError> {
+        let was_stopped = self.stopped.lock().await.remove(name).is_some();
+        if !was_stopped {
+            for f in self.stop_connector(name).await? {
+                tracing::warn!(connector = %name, "task had failed: {}", f.message());
+            }
+        }
+        let n = name.to_string();
+        self.with_configs(move |s| s.remove_connector(&n)).await?;
+        self.status.remove(name);
+        tracing::info!(connector = %name, "connector deleted");
+        Ok(())
+    }
+
+    /// A connector's committed offsets: `(partition, offset)`.
+    pub async fn connector_offsets(
+        &self,
+        name: &str,
+    ) -> Result<Vec<(serde_json::Map<String, serde_json::Value>, SourceOffset)>, ConnectError> {
+        if !self.has_connector(name).await {
+            return Err(ConnectError::config(format!("Connector {name} not found")));
+        }
+        let store = self.offsets.clone();
+        let n = name.to_string();
+        tokio::task::spawn_blocking(move || store.all(&n))
+            .await
+            .map_err(|e| ConnectError::internal(format!("offset reader failed: {e}")))
+    }
+
+    /// Alters offsets of a STOPPED connector (KIP-875 `PATCH …/offsets`):
+    /// `Some(offset)` writes it, `None` resets the partition. An empty list
+    /// resets every partition (`DELETE …/offsets`).
+    pub async fn alter_offsets(
+        &self,
+        name: &str,
+        changes: Vec<(
+            serde_json::Map<String, serde_json::Value>,
+            Option<SourceOffset>,
+        )>,
+        reset_all: bool,
+    ) -> Result<(), ConnectError> {
+        if !self.stopped.lock().await.contains_key(name) {
+            return Err(ConnectError::new(
+                sluice_connect_api::ErrorKind::Unavailable,
+                format!("Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"),
+            ));
+        }
+        let store = self.offsets.clone();
+        let n = name.to_string();
+        tokio::task::spawn_blocking(move || {
+            if reset_all {
+                let all: Vec<_> = store.all(&n).into_iter().map(|(p, _)| p).collect();
+                return store.remove(&n, &all);
+            }
+            let (writes, resets): (Vec<_>, Vec<_>) =
+                changes.into_iter().partition(|(_, o)| o.is_some());
+            let writes: Vec<(SourcePartition, SourceOffset)> = writes
+                .into_iter()
+                .map(|(p, o)| (Arc::new(p), o.expect("partitioned on Some")))
+                .collect();
+            store.put(&n, &writes)?;
+            let resets: Vec<_> = resets.into_iter().map(|(p, _)| p).collect();
+            store.remove(&n, &resets)
+        })
+        .await
+        .map_err(|e| ConnectError::internal(format!("offset writer failed: {e}")))?
+    }
+
     /// Stops every connector (a clean shutdown).
     pub async fn shutdown(&self) {
-        for name in self.connector_names().await {
+        let running: Vec<String> = self.connectors.lock().await.keys().cloned().collect();
+        for name in running {
             match self.stop_connector(&name).await {
                 Ok(failures) => {
                     for f in failures {
