@@ -124,12 +124,15 @@ def full():
             "database.user": "postgres",
             "database.dbname": "db",
             "snapshot.mode": "sometimes",
+            "snapshot.mdoe": "initial",
         },
     )
     errors = {c["value"]["name"]: c["value"]["errors"] for c in result["configs"] if c["value"]["errors"]}
     check(result["error_count"] >= 2, "validate error_count", result["error_count"])
     check("snapshot.mode" in errors, "validate flags snapshot.mode", errors)
     check("topic.prefix" in errors, "validate flags the missing topic.prefix", errors)
+    check("snapshot.mdoe" in errors, "validate flags an unknown key", errors)
+    check(result["error_count"] >= 3, "validate error_count counts every problem", result["error_count"])
     check(result["name"] == "io.debezium.connector.postgresql.PostgresConnector", "validate name", result["name"])
     parsed, _ = expect("PUT", "/connector-plugins/PostgresConnector/config/validate", 400, {"connector.class": "FileStreamSource"})
     connect_error(parsed, 400)

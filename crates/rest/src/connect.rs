@@ -704,7 +704,19 @@ async fn validate(
         }
     }
     let mut values: Vec<KeyValidation> = def.validate(&props);
-    let issues = state.worker.validate_connector(&props).issues;
+    let validation = state.worker.validate_connector(&props);
+    let mut issues = validation.issues;
+    // Keys nothing reads are reported too (the CLI warns about them): a
+    // typo in a key name would otherwise pass silently.
+    for key in validation.unknown_keys {
+        issues.push(sluice_connect_api::ConfigIssue {
+            message: format!(
+                "Unknown configuration '{key}': {} does not use it",
+                connector.class_name()
+            ),
+            key,
+        });
+    }
     for issue in issues {
         match values.iter_mut().find(|v| v.name == issue.key) {
             Some(v) => {
