@@ -34,6 +34,9 @@ install_deps() {
     command -v c++ >/dev/null 2>&1 || pkgs+=(g++)
     command -v python3 >/dev/null 2>&1 || pkgs+=(python3 python3-pip)
     command -v openssl >/dev/null 2>&1 || pkgs+=(openssl)
+    # A real headless browser for the status page test (crates/cli/tests/ui.rs).
+    [ -x /usr/bin/chromium ] || pkgs+=(chromium)
+    [ -x /usr/bin/chromedriver ] || pkgs+=(chromium-driver)
     if [ ${#pkgs[@]} -gt 0 ]; then
         log "installing Debian packages: ${pkgs[*]}"
         as_root apt-get update -qq

@@ -37,4 +37,4 @@ pub use sink::{BatchAck, Sink, SinkContext, SinkPlugin};
 pub use source::{
     NoopReporter, OffsetReader, SourceConnector, SourceTask, SourceTaskContext, TaskReporter,
 };
-pub use transform::{Predicate, Transform, TransformPlugin};
+pub use transform::{ConditionalTransform, Predicate, PredicatePlugin, Transform, TransformPlugin};

@@ -54,6 +54,7 @@ use sluice_benches::{
 
 const SLOT_JSON: &str = "bench_kafka_json";
 const SLOT_AVRO: &str = "bench_kafka_avro";
+const SLOT_RECVLOGICAL: &str = "bench_kafka_recvlogical";
 /// The ratio sluice / bare producer the issue asks for.
 const TARGET_RATIO: f64 = 0.70;
 
@@ -73,6 +74,7 @@ struct Args {
     bare_runs: usize,
     json: bool,
     avro: bool,
+    recvlogical: bool,
     producer: Vec<(String, String)>,
     offset_flush_ms: u64,
     sluice: PathBuf,
@@ -82,15 +84,18 @@ struct Args {
 
 const USAGE: &str = "\
 usage: pg_kafka [--rows N] [--batch ROWS] [--partitions P] [--bare-runs K]
-                [--no-json] [--no-avro] [--producer KEY=VALUE]... [--offset-flush-ms MS]
+                [--no-json] [--no-avro] [--no-recvlogical] [--producer KEY=VALUE]...
+                [--offset-flush-ms MS]
                 [--sluice PATH] [--drain-timeout-s S] [--work-dir DIR]
 
   --rows N              row changes in the backlog (default 500000; 70% inserts, 30% updates)
   --batch ROWS          rows per generating transaction (default 50000)
   --partitions P        partitions of every topic, sluice's and the bare producer's (default 1)
-  --bare-runs K         bare-producer replays per converter, each to a new topic (default 2)
+  --bare-runs K         bare-producer replays per converter, each to a new topic (default 3;
+                        the ratio is against their median)
   --no-json             skip the JsonConverter run
   --no-avro             skip the AvroConverter run
+  --no-recvlogical      skip the reference drain of the backlog by pg_recvlogical to /dev/null
   --producer KEY=VALUE  a Java producer setting for both sides (sluice: producer.KEY in the
                         worker file; bare producer: the same key translated as sluice does)
   --offset-flush-ms MS  sluice's offset.flush.interval.ms (default 50): a run ends when the
@@ -104,9 +109,10 @@ fn parse_args() -> Result<Args> {
         rows: 500_000,
         batch: 50_000,
         partitions: 1,
-        bare_runs: 2,
+        bare_runs: 3,
         json: true,
         avro: true,
+        recvlogical: true,
         producer: Vec::new(),
         offset_flush_ms: 50,
         sluice: std::env::current_exe()?
@@ -135,6 +141,7 @@ fn parse_args() -> Result<Args> {
             "--bare-runs" => args.bare_runs = parse_count(&value()?)?.max(1) as usize,
             "--no-json" => args.json = false,
             "--no-avro" => args.avro = false,
+            "--no-recvlogical" => args.recvlogical = false,
             "--producer" => {
                 let v = value()?;
                 let Some((k, val)) = v.split_once('=') else {
@@ -272,15 +279,18 @@ impl<'a> SlotPoller<'a> {
 // ---------------------------------------------------------------------------
 // /proc readers
 
-/// utime + stime of a process (all its threads), in clock ticks.
-fn proc_cpu_ticks(pid: u32) -> Option<u64> {
+/// utime and stime of a process (all its threads), in clock ticks.
+fn proc_cpu_user_sys(pid: u32) -> Option<(u64, u64)> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let (_, rest) = stat.rsplit_once(')')?;
     let fields: Vec<&str> = rest.split_whitespace().collect();
     // rest starts at field 3 (state); utime is field 14, stime field 15.
-    let user: u64 = fields.get(11)?.parse().ok()?;
-    let sys: u64 = fields.get(12)?.parse().ok()?;
-    Some(user + sys)
+    Some((fields.get(11)?.parse().ok()?, fields.get(12)?.parse().ok()?))
+}
+
+/// utime + stime of a process, in clock ticks.
+fn proc_cpu_ticks(pid: u32) -> Option<u64> {
+    proc_cpu_user_sys(pid).map(|(u, s)| u + s)
 }
 
 /// (busy, total) jiffies of the whole machine.
@@ -301,13 +311,21 @@ fn machine_cpu() -> Option<(u64, u64)> {
     Some((total - idle, total))
 }
 
+/// The machine's CPU use over `period`, in % of all CPUs.
+fn machine_busy_pct_over(period: Duration) -> Option<f64> {
+    let (b0, t0) = machine_cpu()?;
+    std::thread::sleep(period);
+    let (b1, t1) = machine_cpu()?;
+    (t1 > t0).then(|| round(100.0 * (b1 - b0) as f64 / (t1 - t0) as f64, 1))
+}
+
 /// CPU readings at the start of a phase, turned into figures at its end.
 struct CpuWatch {
     ticks_per_s: f64,
     machine: Option<(u64, u64)>,
     broker_pid: Option<u32>,
     broker: Option<u64>,
-    me: Option<u64>,
+    me: Option<(u64, u64)>,
 }
 
 impl CpuWatch {
@@ -317,32 +335,50 @@ impl CpuWatch {
             machine: machine_cpu(),
             broker_pid,
             broker: broker_pid.and_then(proc_cpu_ticks),
-            me: proc_cpu_ticks(std::process::id()),
+            me: proc_cpu_user_sys(std::process::id()),
         }
     }
 
-    /// `machine_cpu_busy_pct`, `broker_cpu_s` (tansu), `bench_cpu_s` (this
-    /// program: its polling during a sluice run, the whole bare producer
-    /// during a replay).
-    fn figures(&self, m: &mut Map<String, Value>) {
-        let secs = |t: u64| round(t as f64 / self.ticks_per_s, 2);
-        let busy = match (self.machine, machine_cpu()) {
+    /// `broker_cpu_s` (tansu), `bench_cpu_s` (this program: its polling
+    /// during a sluice run, the whole bare producer during a replay),
+    /// `machine_cpu_busy_pct`, `machine_busy_cpu_s` (all CPUs) and
+    /// `unaccounted_cpu_s`: the machine's busy time minus the broker, this
+    /// program and `known_s` (sluice and the walsender) — other load on
+    /// the machine (and PostgreSQL's background processes), a noise gauge.
+    fn figures(&self, m: &mut Map<String, Value>, known_s: f64) {
+        let secs = |t: u64| t as f64 / self.ticks_per_s;
+        let machine = match (self.machine, machine_cpu()) {
             (Some((b0, t0)), Some((b1, t1))) if t1 > t0 => {
-                json!(round(100.0 * (b1 - b0) as f64 / (t1 - t0) as f64, 1))
+                Some((100.0 * (b1 - b0) as f64 / (t1 - t0) as f64, secs(b1 - b0)))
             }
-            _ => Value::Null,
+            _ => None,
         };
         let broker = match (self.broker, self.broker_pid.and_then(proc_cpu_ticks)) {
-            (Some(a), Some(b)) => json!(secs(b.saturating_sub(a))),
-            _ => Value::Null,
+            (Some(a), Some(b)) => Some(secs(b.saturating_sub(a))),
+            _ => None,
         };
-        let me = match (self.me, proc_cpu_ticks(std::process::id())) {
-            (Some(a), Some(b)) => json!(secs(b.saturating_sub(a))),
-            _ => Value::Null,
+        let me_user_sys = match (self.me, proc_cpu_user_sys(std::process::id())) {
+            (Some(a), Some(b)) => {
+                Some((secs(b.0.saturating_sub(a.0)), secs(b.1.saturating_sub(a.1))))
+            }
+            _ => None,
         };
-        m.insert("broker_cpu_s".into(), broker);
-        m.insert("bench_cpu_s".into(), me);
-        m.insert("machine_cpu_busy_pct".into(), busy);
+        let me = me_user_sys.map(|(u, s)| u + s);
+        let unaccounted =
+            machine.map(|(_, busy)| busy - broker.unwrap_or(0.0) - me.unwrap_or(0.0) - known_s);
+        let r2 = |x: Option<f64>| json!(x.map(|x| round(x, 2)));
+        m.insert("broker_cpu_s".into(), r2(broker));
+        m.insert("bench_cpu_s".into(), r2(me));
+        m.insert(
+            "bench_cpu_user_sys_s".into(),
+            json!(me_user_sys.map(|(u, s)| [round(u, 2), round(s, 2)])),
+        );
+        m.insert(
+            "machine_cpu_busy_pct".into(),
+            json!(machine.map(|(p, _)| round(p, 1))),
+        );
+        m.insert("machine_busy_cpu_s".into(), r2(machine.map(|(_, b)| b)));
+        m.insert("unaccounted_cpu_s".into(), r2(unaccounted));
     }
 }
 
@@ -692,6 +728,7 @@ fn read_topic(bootstrap: &str, topic: &str, expected: u64) -> Result<Records> {
         .set("max.partition.fetch.bytes", "16777216")
         .set("fetch.max.bytes", "67108864")
         .set("receive.message.max.bytes", "100000000")
+        .set("fetch.wait.max.ms", "10")
         .create()
         .map_err(|e| kafka_err("creating the consumer", e))?;
     let mut tpl = TopicPartitionList::new();
@@ -830,7 +867,8 @@ fn base_record<'a>(topic: &'a str, r: &'a Rec) -> BaseRecord<'a, [u8], [u8]> {
 }
 
 /// Sends one record; when the producer's queue is full, serves delivery
-/// reports (which frees it) and tries again. Returns the number of waits.
+/// reports for 1 ms (which frees it) and tries again. Returns the number of
+/// waits. (rdkafka's `BaseProducer::poll` blocks for its whole timeout.)
 fn send(producer: &BaseProducer<Counting>, mut record: BaseRecord<'_, [u8], [u8]>) -> Result<u64> {
     let mut waits = 0;
     loop {
@@ -839,11 +877,28 @@ fn send(producer: &BaseProducer<Counting>, mut record: BaseRecord<'_, [u8], [u8]
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
                 waits += 1;
                 record = back;
-                producer.poll(Duration::from_millis(100));
+                producer.poll(Duration::from_millis(1));
             }
             Err((e, _)) => return Err(kafka_err("sending a record", e)),
         }
     }
+}
+
+/// Waits until every record sent is acknowledged and its delivery report
+/// served, polling in 1 ms steps (rdkafka's `flush` polls in 100 ms steps,
+/// which would add up to 100 ms to a run).
+fn flush(producer: &BaseProducer<Counting>, limit: Duration) -> Result<()> {
+    let deadline = Instant::now() + limit;
+    while producer.in_flight_count() > 0 {
+        if Instant::now() > deadline {
+            return fail(format!(
+                "bare producer: {} records still unacknowledged after {limit:?}",
+                producer.in_flight_count()
+            ));
+        }
+        producer.poll(Duration::from_millis(1));
+    }
+    Ok(())
 }
 
 /// Sends `records` to a new topic with a bare `BaseProducer`. The first
@@ -869,9 +924,7 @@ fn bare_replay(
         return fail("no records to replay");
     };
     send(&producer, base_record(topic, first))?;
-    producer
-        .flush(Duration::from_secs(60))
-        .map_err(|e| kafka_err("flushing the warm-up record", e))?;
+    flush(&producer, Duration::from_secs(60))?;
     let warmup_s = w0.elapsed().as_secs_f64();
     let timed = rest.len() as u64;
     let timed_bytes: u64 = rest
@@ -891,12 +944,10 @@ fn bare_replay(
         }
     }
     let sent_s = t0.elapsed().as_secs_f64();
-    producer
-        .flush(Duration::from_secs(600))
-        .map_err(|e| kafka_err("flushing the bare producer", e))?;
+    flush(&producer, Duration::from_secs(600))?;
     let seconds = t0.elapsed().as_secs_f64();
     let mut m = Map::new();
-    cpu.figures(&mut m);
+    cpu.figures(&mut m, 0.0);
     producer.poll(Duration::ZERO);
     let ctx = producer.context();
     let delivered = ctx.delivered.load(Ordering::Relaxed);
@@ -1028,6 +1079,10 @@ fn run_sluice(
     let label = format.label();
     let n = args.rows;
     let run_dir = dir.join(format!("sluice_{label}"));
+    // A kept --work-dir must not hand a new run the offsets of an old one.
+    if run_dir.exists() {
+        fs::remove_dir_all(&run_dir)?;
+    }
     fs::create_dir_all(&run_dir)?;
     let worker_path = run_dir.join("worker.properties");
     fs::write(
@@ -1122,7 +1177,8 @@ fn run_sluice(
     // Every record is acknowledged by the broker and the offsets are
     // committed: the figures of this moment.
     let seconds = started.elapsed().as_secs_f64();
-    let cpu_ticks = proc_cpu_ticks(pid);
+    let cpu_user_sys = proc_cpu_user_sys(pid);
+    let cpu_ticks = cpu_user_sys.map(|(u, s)| u + s);
     let peak_rss_kb = proc_status_kb(pid, "VmHWM");
     let walsender_ticks = walsender.and_then(|(p, t)| proc_cpu_ticks(p).or(Some(t)));
     let mut m = Map::new();
@@ -1144,6 +1200,10 @@ fn run_sluice(
     let secs = |t: u64| round(t as f64 / ticks_per_s, 2);
     m.insert("cpu_s".into(), json!(cpu_ticks.map(secs)));
     m.insert(
+        "cpu_user_sys_s".into(),
+        json!(cpu_user_sys.map(|(u, s)| [secs(u), secs(s)])),
+    );
+    m.insert(
         "cpu_us_per_event".into(),
         json!(cpu_ticks.map(|t| round(t as f64 / ticks_per_s * 1e6 / n as f64, 2))),
     );
@@ -1152,7 +1212,10 @@ fn run_sluice(
         json!(peak_rss_kb.map(|k| round(k as f64 / 1024.0, 1))),
     );
     m.insert("walsender_cpu_s".into(), json!(walsender_ticks.map(secs)));
-    cpu.figures(&mut m);
+    cpu.figures(
+        &mut m,
+        (cpu_ticks.unwrap_or(0) + walsender_ticks.unwrap_or(0)) as f64 / ticks_per_s,
+    );
     m.insert(
         "broker_rss_mb".into(),
         json!(broker
@@ -1173,9 +1236,97 @@ fn run_sluice(
     Ok((v, topic))
 }
 
+/// The source's own pace: `pg_recvlogical` (pgoutput) draining the same
+/// backlog from its own slot into /dev/null. Wall time and the walsender's
+/// CPU; no Kafka involved.
+fn run_recvlogical(
+    pg: &PgServer,
+    db: &Db,
+    dir: &Path,
+    n: u64,
+    target: &str,
+    timeout: Duration,
+    ticks_per_s: f64,
+) -> Result<Value> {
+    progress!(
+        "pg_recvlogical: draining slot {SLOT_RECVLOGICAL} into /dev/null (the source's pace)"
+    );
+    let log = dir.join("pg_recvlogical.log");
+    let poller = SlotPoller::new(db, SLOT_RECVLOGICAL, target)?;
+    let cpu = CpuWatch::start(ticks_per_s, None);
+    let t0 = Instant::now();
+    let mut child = ChildGuard::new(
+        Command::new(pg.bin_dir().join("pg_recvlogical"))
+            .args(["-d", &pg.conn_string(DB)])
+            .args(["--slot", SLOT_RECVLOGICAL, "--start"])
+            .args(["-o", "proto_version=1"])
+            .arg("-o")
+            .arg(format!("publication_names={PUBLICATION}"))
+            .args(["--endpos", target, "-f", "/dev/null", "--no-loop"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(File::create(&log)?)
+            .spawn()
+            .map_err(|e| format!("cannot run pg_recvlogical: {e}"))?,
+    );
+    let mut walsender: Option<(u32, u64)> = None;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if t0.elapsed() > timeout {
+            return fail(format!(
+                "pg_recvlogical did not reach {target} within {timeout:?}\n{}",
+                log_tail(&log, 20)
+            ));
+        }
+        match walsender {
+            Some((pid, _)) => {
+                if let Some(t) = proc_cpu_ticks(pid) {
+                    walsender = Some((pid, t));
+                }
+            }
+            None => {
+                if let Some(pid) = poller.poll()?.active_pid {
+                    walsender = proc_cpu_ticks(pid).map(|t| (pid, t));
+                }
+            }
+        }
+        std::thread::sleep(POLL);
+    };
+    let seconds = t0.elapsed().as_secs_f64();
+    if !status.success() {
+        return fail(format!(
+            "pg_recvlogical failed ({status}):\n{}",
+            log_tail(&log, 20)
+        ));
+    }
+    let mut m = Map::new();
+    m.insert("seconds".into(), json!(round(seconds, 3)));
+    m.insert("events_per_s".into(), json!((n as f64 / seconds).round()));
+    m.insert(
+        "walsender_cpu_s".into(),
+        json!(walsender.map(|(_, t)| round(t as f64 / ticks_per_s, 2))),
+    );
+    cpu.figures(&mut m, 0.0);
+    // pg_recvlogical's own CPU is not known once it has exited.
+    for k in [
+        "broker_cpu_s",
+        "bench_cpu_s",
+        "bench_cpu_user_sys_s",
+        "unaccounted_cpu_s",
+    ] {
+        m.remove(k);
+    }
+    let v = Value::Object(m);
+    progress!("pg_recvlogical: {v}");
+    Ok(v)
+}
+
 fn start_registry(args: &Args, dir: &Path) -> Result<(ChildGuard, String)> {
     let port = free_port()?;
     let log = dir.join("registry.log");
+    let _ = fs::remove_file(dir.join("registry.json"));
     let child = Command::new(&args.sluice)
         .arg("registry")
         .arg("--listen")
@@ -1273,6 +1424,8 @@ fn measure(
         .filter_map(|v| v.get("events_per_s").and_then(Value::as_f64))
         .collect();
     let bare_median = median(&rates);
+    let bare_min = rates.iter().copied().reduce(f64::min);
+    let bare_max = rates.iter().copied().reduce(f64::max);
     let sluice_eps = sluice.get("events_per_s").and_then(Value::as_f64);
     let sluice_steady = sluice
         .get("events_per_s_after_first_record")
@@ -1289,6 +1442,14 @@ fn measure(
         json!(bare_median.map(f64::round)),
     );
     m.insert("ratio".into(), json!(ratio(sluice_eps)));
+    let ratio_to = |b: Option<f64>| match (sluice_eps, b) {
+        (Some(a), Some(b)) if b > 0.0 => Some(round(a / b, 3)),
+        _ => None,
+    };
+    m.insert(
+        "ratio_range".into(),
+        json!([ratio_to(bare_max), ratio_to(bare_min)]),
+    );
     m.insert(
         "ratio_after_first_record".into(),
         json!(ratio(sluice_steady)),
@@ -1343,6 +1504,8 @@ fn run(args: &Args) -> Result<Value> {
         );
     }
     let started_unix = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
+    let busy_before = machine_busy_pct_over(Duration::from_secs(2));
+    progress!("machine busy before the run: {busy_before:?} % (2 s sample)");
     let tmp = tempfile::Builder::new()
         .prefix("sluice-bench-kafka-")
         .tempdir()?;
@@ -1366,9 +1529,27 @@ fn run(args: &Args) -> Result<Value> {
     if args.avro {
         slots.push(SLOT_AVRO);
     }
+    if args.recvlogical {
+        slots.push(SLOT_RECVLOGICAL);
+    }
     create_schema(&db, &slots)?;
     let backlog = generate_backlog(&db, n, args.batch)?;
     let target = backlog.target_lsn.clone();
+
+    let recvlogical = if args.recvlogical {
+        std::thread::sleep(Duration::from_secs(1));
+        Some(run_recvlogical(
+            &pg,
+            &db,
+            &dir,
+            n,
+            &target,
+            timeout,
+            ticks_per_s,
+        )?)
+    } else {
+        None
+    };
 
     progress!("starting tansu");
     let broker = TansuServer::start()?;
@@ -1442,15 +1623,37 @@ fn run(args: &Args) -> Result<Value> {
             "target_lsn": target,
         }),
     );
+    if let Some(v) = &recvlogical {
+        out.insert("pg_recvlogical".into(), v.clone());
+    }
     if let Some(v) = &json_result {
         out.insert("json".into(), v.clone());
     }
     if let Some(v) = &avro_result {
         out.insert("avro".into(), v.clone());
     }
+    let source_eps = recvlogical
+        .as_ref()
+        .and_then(|v| v.get("events_per_s"))
+        .and_then(Value::as_f64);
+    let vs_source = |v: &Option<Value>| {
+        let eps = v
+            .as_ref()
+            .and_then(|v| v.pointer("/sluice/events_per_s"))
+            .and_then(Value::as_f64);
+        match (eps, source_eps) {
+            (Some(a), Some(b)) if b > 0.0 => json!(round(a / b, 3)),
+            _ => Value::Null,
+        }
+    };
     out.insert(
         "ratios".into(),
-        json!({ "json": ratio_of(&json_result), "avro": ratio_of(&avro_result) }),
+        json!({
+            "json_vs_bare": ratio_of(&json_result),
+            "avro_vs_bare": ratio_of(&avro_result),
+            "json_vs_recvlogical": vs_source(&json_result),
+            "avro_vs_recvlogical": vs_source(&avro_result),
+        }),
     );
     out.insert(
         "targets".into(),
@@ -1478,6 +1681,7 @@ fn run(args: &Args) -> Result<Value> {
             "broker": tansu_version,
             "commit": git_commit(),
             "started_unix": started_unix,
+            "machine_busy_before_pct": busy_before,
             "sluice": args.sluice.display().to_string(),
         }),
     );

@@ -67,6 +67,22 @@ enum Command {
         /// Connector configurations (.properties or JSON).
         connectors: Vec<PathBuf>,
     },
+    /// Print the health of every replication slot of a PostgreSQL server:
+    /// lag, retained WAL, wal_status, safe_wal_size (docs/monitoring.md).
+    Slots {
+        /// The server (postgres://user:password@host:port/database).
+        #[arg(long)]
+        database_url: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Lag (bytes) over which a slot's health is `warning` (-1: never).
+        #[arg(long, default_value_t = sluice_postgres::slots::DEFAULT_WARN_BYTES, allow_negative_numbers = true)]
+        warn_bytes: i64,
+        /// Lag (bytes) over which a slot's health is `critical` (-1: never).
+        #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
+        fail_bytes: i64,
+    },
     /// Print the configuration reference (Markdown) generated from the declared keys.
     #[command(hide = true)]
     ConfigReference,
@@ -102,6 +118,12 @@ fn main() -> ExitCode {
                 registry(listen, data, kafka).await
             }
             Command::Validate { worker, connectors } => Ok(validate(&worker, &connectors)),
+            Command::Slots {
+                database_url,
+                json,
+                warn_bytes,
+                fail_bytes,
+            } => Ok(slots(&database_url, json, warn_bytes, fail_bytes).await),
             Command::ConfigReference => {
                 print!("{}", config_reference());
                 Ok(Ok(()))
@@ -124,8 +146,10 @@ fn main() -> ExitCode {
 type FilterHandle =
     tracing_subscriber::reload::Handle<tracing_subscriber::EnvFilter, tracing_subscriber::Registry>;
 
-static LOG_FILTER: std::sync::OnceLock<(FilterHandle, std::sync::Mutex<Vec<(String, String)>>)> =
-    std::sync::OnceLock::new();
+/// The log filter's reload handle and its directives as `(logger, LEVEL)`.
+type LogLevels = (FilterHandle, std::sync::Mutex<Vec<(String, String)>>);
+
+static LOG_FILTER: std::sync::OnceLock<LogLevels> = std::sync::OnceLock::new();
 
 fn init_logging() {
     use tracing_subscriber::layer::SubscriberExt;
@@ -208,6 +232,12 @@ pub fn plugins() -> Plugins {
     }
     for sink in sluice_kafka::all_plugins() {
         plugins.add_sink(sink);
+    }
+    for transform in sluice_transforms::all_plugins() {
+        plugins.add_transform(transform);
+    }
+    for predicate in sluice_transforms::all_predicates() {
+        plugins.add_predicate(predicate);
     }
     plugins.set_converters(Arc::new(sluice_converters::create_converter));
     plugins
@@ -645,6 +675,37 @@ async fn registry(
         .context("serving the schema registry")?;
     tracing::info!("stopped cleanly");
     Ok(Ok(()))
+}
+
+/// `sluice slots`: every replication slot of the server, as a table or JSON.
+async fn slots(
+    database_url: &str,
+    json: bool,
+    warn_bytes: i64,
+    fail_bytes: i64,
+) -> Result<(), ConfigProblem> {
+    use sluice_postgres::slots;
+    let thresholds = slots::SlotThresholds {
+        warn_bytes,
+        fail_bytes,
+    };
+    let reports = slots::all_slots_with(database_url, thresholds)
+        .await
+        .map_err(|e| {
+            ConfigProblem(format!(
+                "cannot read the replication slots of {}: {}",
+                slots::redact_url(database_url),
+                e.message()
+            ))
+        })?;
+    if json {
+        let text = serde_json::to_string_pretty(&reports)
+            .map_err(|e| ConfigProblem(format!("rendering the slots as JSON: {e}")))?;
+        println!("{text}");
+    } else {
+        print!("{}", slots::render_table(&reports));
+    }
+    Ok(())
 }
 
 async fn wait_for_signal() -> anyhow::Result<()> {

@@ -32,7 +32,11 @@ pub fn pg_error(what: &str, e: tokio_postgres::Error) -> ConnectError {
     };
     let detail = match e.as_db_error() {
         Some(db) => format!("ERROR {} {}", db.code().code(), db.message()),
-        None => e.to_string(),
+        // "error connecting to server" alone does not say why.
+        None => match std::error::Error::source(&e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        },
     };
     ConnectError::new(kind, format!("{what}: {detail}"))
 }

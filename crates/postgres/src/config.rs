@@ -87,6 +87,7 @@ pub fn config_def() -> ConfigDef {
         .define(k("schema.refresh.mode", String).default("columns_diff").validator(Validator::OneOf(&["columns_diff", "columns_diff_exclude_unchanged_toast"])).importance(Low).doc("When table schemas are refreshed: on every Relation message whose columns differ."))
         .define(k("message.prefix.include.list", List).default("").importance(Low).doc("Prefixes of logical decoding messages to capture (regular expressions)."))
         .define(k("message.prefix.exclude.list", List).default("").importance(Low).doc("Prefixes of logical decoding messages not to capture."))
+        .define(k("event.processing.failure.handling.mode", String).default("fail").validator(Validator::OneOf(&["fail", "warn", "skip", "ignore"])).importance(Low).doc("A change that cannot be turned into an event (e.g. a value the type mapping refuses): fail stops the task with the cause; warn logs it with its position and skips it; skip (or ignore) skips it silently."))
         .define(k("schema.name.adjustment.mode", String).default("none").validator(Validator::OneOf(&["none", "avro", "avro_unicode"])).importance(Low).doc("How schema names are adjusted for Avro compatibility."))
         .define(k("field.name.adjustment.mode", String).default("none").validator(Validator::OneOf(&["none", "avro", "avro_unicode"])).importance(Low).doc("How field names are adjusted for Avro compatibility."))
         .define(k("signal.data.collection", String).optional().importance(Low).doc("The signal table (<schema>.<table>, columns id, type, data): INSERTs into it are signals (execute-snapshot, stop-snapshot, pause-snapshot, resume-snapshot, log); incremental snapshots write their watermarks to it. It must be captured by the publication."))
@@ -95,6 +96,10 @@ pub fn config_def() -> ConfigDef {
         .define(k("signal.poll.interval.ms", Long).default("5000").validator(Validator::at_least(0)).importance(Low).doc("Accepted for compatibility; the signal file is checked at every poll."))
         .define(k("incremental.snapshot.chunk.size", Int).default("1024").validator(Validator::at_least(1)).importance(Medium).doc("Rows per chunk of an incremental snapshot."))
         .define(k("incremental.snapshot.watermarking.strategy", String).default("insert_insert").validator(Validator::OneOf(&["insert_insert"])).importance(Low).doc("How watermarks are written: insert_insert (an open and a close row per chunk)."))
+        .define(k("slot.lag.warn.bytes", Long).default("1073741824").validator(Validator::at_least(-1)).importance(Medium).doc("sluice: replication-slot lag (bytes of WAL between the server's current position and the slot's confirmed_flush_lsn) over which the slot's health is 'warning' and a warning is logged; -1 turns the warning off. See docs/monitoring.md."))
+        .define(k("slot.lag.fail.bytes", Long).default("-1").validator(Validator::at_least(-1)).importance(Medium).doc("sluice: slot lag over which the slot's health is 'critical': with slot.lag.pause.on.fail=true the connector stops reading the slot until the lag is back under slot.lag.warn.bytes, otherwise the task fails; -1 (the default) turns it off."))
+        .define(k("slot.lag.check.interval.ms", Long).default("10000").validator(Validator::at_least(0)).importance(Low).doc("sluice: how often the running connector checks its replication slot (on a separate query connection) and publishes the result as the task detail 'slot' and as metrics; 0 turns the check off."))
+        .define(k("slot.lag.pause.on.fail", Boolean).default("true").importance(Low).doc("sluice: when the slot lag is over slot.lag.fail.bytes, true pauses reading (the replication connection stays open, nothing is acknowledged to the server beyond what is committed) until the lag is back under slot.lag.warn.bytes; false fails the task."))
         .define(k("flush.lsn.source", Boolean).default("true").importance(Low).doc("Report committed positions to the server (confirmed_flush_lsn); false leaves the slot to an external process."))
 }
 
@@ -125,7 +130,6 @@ pub const NOT_IMPLEMENTED: &[&str] = &[
     "column.propagate.source.type",
     "datatype.propagate.source.type",
     "converters",
-    "event.processing.failure.handling.mode",
     "custom.metric.tags",
     "read.only",
     "xmin.fetch.interval.ms",

@@ -101,6 +101,8 @@ struct Settings {
     /// `schema.name.adjustment.mode`, `field.name.adjustment.mode`.
     schema_names: crate::events::NameAdjustment,
     field_names: crate::events::NameAdjustment,
+    /// `event.processing.failure.handling.mode`: `fail`, `warn` or `skip`.
+    failure_mode: String,
     topic_prefix: String,
     delimiter: String,
     slot: String,
@@ -134,6 +136,8 @@ struct Settings {
     signal_source: bool,
     signal_file: Option<std::path::PathBuf>,
     inc_chunk_size: usize,
+    /// `slot.lag.*`: the periodic slot check.
+    slot_monitor: crate::slots::MonitorSettings,
 }
 
 /// The `snapshot.*` settings.
@@ -234,6 +238,7 @@ fn parse_settings(props: &Props) -> Result<Settings> {
         )),
         transaction_topic: Arc::from(format!("{prefix}{delimiter}{}", s("topic.transaction"))),
         message_topic: Arc::from(format!("{prefix}{delimiter}message")),
+        failure_mode: s("event.processing.failure.handling.mode").to_ascii_lowercase(),
         schema_names: crate::events::NameAdjustment::parse(&s("schema.name.adjustment.mode")),
         field_names: crate::events::NameAdjustment::parse(&s("field.name.adjustment.mode")),
         topic_prefix: prefix,
@@ -337,7 +342,13 @@ fn parse_settings(props: &Props) -> Result<Settings> {
             .any(|c| c.eq_ignore_ascii_case("file"))
             .then(|| std::path::PathBuf::from(s("signal.file"))),
         inc_chunk_size: v.get_int("incremental.snapshot.chunk.size").max(1) as usize,
+        slot_monitor: crate::slots::MonitorSettings::from_values(&v),
     })
+}
+
+/// The `database.*` connection settings of a connector configuration.
+pub(crate) fn connect_settings(props: &Props) -> Result<ConnectSettings> {
+    parse_settings(props).map(|s| s.connect)
 }
 
 /// Where a restarted task resumes inside a partly delivered transaction.
@@ -474,6 +485,10 @@ struct Running {
     all_committed: bool,
     last_status: Instant,
     last_heartbeat: Instant,
+    /// Debezium's metrics of this connector.
+    metrics: crate::metrics::PgMetrics,
+    /// The periodic replication-slot check (`slot.lag.*`).
+    monitor: Option<crate::slots::SlotMonitor>,
 }
 
 /// What a task run starts from.
@@ -496,6 +511,7 @@ struct RunningInit {
 impl Running {
     fn new(init: RunningInit) -> Running {
         Running {
+            metrics: crate::metrics::PgMetrics::new(&init.settings.topic_prefix),
             settings: init.settings,
             query: init.query,
             stream: init.stream,
@@ -527,6 +543,7 @@ impl Running {
             all_committed: true,
             last_status: Instant::now(),
             last_heartbeat: Instant::now(),
+            monitor: None,
         }
     }
 }
@@ -1449,6 +1466,7 @@ impl Running {
                     self.push(out, rec);
                 }
                 if let Some(tx) = self.tx.take() {
+                    self.metrics.transaction_committed(tx.ts_us, now_us());
                     self.last_xid = Some(tx.xid);
                     if tx.skipping.is_some() {
                         self.resume = None;
@@ -1849,6 +1867,7 @@ impl Running {
                     metrics["SnapshotRunning"] = json!(false);
                     metrics["SnapshotCompleted"] = json!(true);
                 }
+                self.metrics.snapshot(&metrics);
                 snap.reporter_sink.report("snapshot", metrics);
             }
         }
@@ -1960,6 +1979,18 @@ impl Running {
             }
         }
         Ok(())
+    }
+
+    /// Reading is paused (slot lag over `slot.lag.fail.bytes`): nothing is
+    /// read from the slot; status updates keep the replication connection
+    /// alive and report what commits confirm meanwhile.
+    async fn poll_paused(&mut self) -> Result<Vec<SourceRecord>> {
+        if self.last_status.elapsed() >= self.settings.status_interval.min(Duration::from_secs(10))
+        {
+            self.send_status(false).await?;
+        }
+        tokio::time::sleep(self.settings.poll_interval).await;
+        Ok(Vec::new())
     }
 
     /// When nothing is in flight and no transaction is open, everything
@@ -2093,6 +2124,22 @@ async fn snapshot_tables(
     Ok((relations, tables, columns))
 }
 
+impl PostgresTask {
+    /// Starts the periodic slot check once the slot exists.
+    fn start_monitor(&mut self, context: &SourceTaskContext) {
+        if let Some(r) = self.running.as_mut() {
+            r.metrics.set_connected(!matches!(r.phase, Phase::Done));
+            r.monitor = crate::slots::SlotMonitor::start(
+                r.settings.connect.clone(),
+                r.settings.slot.clone(),
+                context.connector_name.clone(),
+                r.settings.slot_monitor.clone(),
+                context.reporter.clone(),
+            );
+        }
+    }
+}
+
 #[async_trait]
 impl SourceTask for PostgresTask {
     async fn start(&mut self, context: SourceTaskContext) -> Result<()> {
@@ -2170,6 +2217,32 @@ impl SourceTask for PostgresTask {
                 )));
             }
         }
+        // A slot the server invalidated (wal_status=lost) cannot stream: drop
+        // it and start from a new one when a new snapshot is due anyway
+        // (snapshot.mode=when_needed, or nothing stored yet); otherwise say so.
+        let slot = match slot {
+            Some(row) => match crate::slots::is_lost(&query, &settings.slot).await? {
+                Some(lost)
+                    if stored.is_none()
+                        || snapshot_decision(&settings.snapshot, stored.as_ref(), false).0 =>
+                {
+                    tracing::warn!(slot = %settings.slot, "{}: dropping it; a new slot and a new snapshot follow", lost.message);
+                    query
+                        .execute(
+                            "SELECT pg_catalog.pg_drop_replication_slot($1)",
+                            &[&settings.slot],
+                        )
+                        .await
+                        .map_err(|e| {
+                            catalog::pg_error("dropping the invalidated replication slot", e)
+                        })?;
+                    None
+                }
+                Some(lost) => return Err(crate::slots::lost_error(&lost)),
+                None => Some(row),
+            },
+            None => None,
+        };
         let (do_snapshot, then_stream) =
             snapshot_decision(&settings.snapshot, stored.as_ref(), slot.is_some());
         let mut snapshot_name: Option<String> = None;
@@ -2286,6 +2359,7 @@ impl SourceTask for PostgresTask {
                 last_commit_end: None,
                 resume: None,
             }));
+            self.start_monitor(&context);
             return Ok(());
         }
 
@@ -2347,6 +2421,7 @@ impl SourceTask for PostgresTask {
                 r.set_inc_state(state);
             }
         }
+        self.start_monitor(&context);
         Ok(())
     }
 
@@ -2355,8 +2430,18 @@ impl SourceTask for PostgresTask {
             .running
             .as_mut()
             .ok_or_else(|| ConnectError::internal("poll before start"))?;
+        if let Some(monitor) = r.monitor.as_mut() {
+            let streaming = matches!(r.phase, Phase::Streaming);
+            if let crate::slots::Verdict::Pause = monitor.check(streaming, r.all_committed)? {
+                return r.poll_paused().await;
+            }
+        }
         match r.phase {
-            Phase::Snapshot(_) => return r.poll_snapshot().await,
+            Phase::Snapshot(_) => {
+                let out = r.poll_snapshot().await?;
+                r.metrics.events(true, out.len());
+                return Ok(out);
+            }
             Phase::Done => {
                 tokio::time::sleep(r.settings.poll_interval).await;
                 return Ok(Vec::new());
@@ -2400,7 +2485,19 @@ impl SourceTask for PostgresTask {
                     ..
                 }) => {
                     r.last_received = r.last_received.max(wal_end).max(wal_start);
-                    r.handle(wal_start, data, &mut out).await?;
+                    match r.handle(wal_start, data, &mut out).await {
+                        // A change that cannot become an event:
+                        // event.processing.failure.handling.mode decides.
+                        Err(e)
+                            if e.kind() == ErrorKind::Data
+                                && r.settings.failure_mode != "fail" =>
+                        {
+                            if r.settings.failure_mode == "warn" {
+                                tracing::warn!(lsn = %wal_start, "skipping a change that cannot be processed (event.processing.failure.handling.mode=warn): {e}");
+                            }
+                        }
+                        other => other?,
+                    }
                 }
                 Some(ReplicationMessage::PrimaryKeepalive {
                     wal_end,
@@ -2441,6 +2538,7 @@ impl SourceTask for PostgresTask {
         if r.last_status.elapsed() >= r.settings.status_interval {
             r.send_status(false).await?;
         }
+        r.metrics.events(false, out.len());
         Ok(out)
     }
 
@@ -2466,6 +2564,10 @@ impl SourceTask for PostgresTask {
 
     async fn stop(&mut self) -> Result<()> {
         if let Some(r) = self.running.take() {
+            if let Some(monitor) = &r.monitor {
+                monitor.stop();
+            }
+            r.metrics.remove();
             let slot = r.settings.slot.clone();
             let drop_slot = r.settings.drop_slot_on_stop;
             let query = r.query;

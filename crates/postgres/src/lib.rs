@@ -17,8 +17,10 @@ pub mod events;
 pub mod filters;
 pub mod incremental;
 pub mod lsn;
+pub mod metrics;
 pub mod pgoutput;
 pub mod replication;
+pub mod slots;
 pub mod snapshot;
 pub mod types;
 

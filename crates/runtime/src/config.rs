@@ -79,7 +79,9 @@ pub fn common_connector_config_def() -> ConfigDef {
         .define(ConfigKey::new("header.converter", ConfigType::Class).optional().importance(Importance::Low).doc("Overrides the worker's header converter."))
         .define(ConfigKey::new("transforms", ConfigType::List).default("").importance(Importance::Low).doc("Aliases of the transforms to apply, in order; each configured under transforms.<alias>.*"))
         .define(ConfigKey::new("predicates", ConfigType::List).default("").importance(Importance::Low).doc("Aliases of predicates used by transforms; each configured under predicates.<alias>.*"))
-        .define(ConfigKey::new("errors.tolerance", ConfigType::String).default("none").validator(Validator::OneOf(&["none", "all"])).importance(Importance::Medium).doc("none: a record that fails conversion or transformation fails the task; all: it is skipped (and logged when errors.log.enable)."))
+        .define(ConfigKey::new("errors.tolerance", ConfigType::String).default("none").validator(Validator::OneOf(&["none", "all"])).importance(Importance::Medium).doc("none: a record that fails conversion or transformation fails the task; all: it is skipped (logged when errors.log.enable, sent to errors.deadletterqueue.topic.name when set)."))
+        .define(ConfigKey::new("errors.deadletterqueue.topic.name", ConfigType::String).default("").importance(Importance::Medium).doc("With errors.tolerance=all: topic receiving records that fail a transform or converter (the original record, converted with the connector's converters, or as schemaless JSON when a converter failed), through the connector's sink. Its offset commits once that write is durable."))
+        .define(ConfigKey::new("errors.deadletterqueue.context.headers.enable", ConfigType::Boolean).default("false").importance(Importance::Low).doc("Add Kafka Connect's __connect.errors.* headers (topic, partition, offset, connector.name, task.id, stage, class.name, exception.class.name, exception.message, exception.stacktrace) to dead-letter records."))
         .define(ConfigKey::new("errors.log.enable", ConfigType::Boolean).default("false").importance(Importance::Medium).doc("Log records skipped under errors.tolerance=all."))
         .define(ConfigKey::new("errors.log.include.messages", ConfigType::Boolean).default("false").importance(Importance::Low).doc("Include the record's topic and position in those log lines (never its contents)."))
         .define(ConfigKey::new("errors.retry.timeout", ConfigType::Long).default("0").validator(Validator::at_least(-1)).importance(Importance::Medium).doc("How long retriable errors are retried (ms; -1 = forever, 0 = use errors.max.retries)."))
@@ -113,7 +115,6 @@ pub const CONNECTOR_KEYS: &[&str] = &[
     "exactly.once.support",
     "transaction.boundary",
     "offsets.storage.topic",
-    "errors.deadletterqueue.topic.name",
 ];
 
 /// A connector configuration file.

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod configs;
 pub mod connectors;
+pub mod metrics;
 pub mod offsets;
 pub mod placeholders;
 pub mod plugins;

@@ -4,8 +4,11 @@
 
 use std::sync::Arc;
 
-use sluice_connect_api::config::Props;
-use sluice_connect_api::{ConnectError, Converter, SinkPlugin, SourceConnector, TransformPlugin};
+use sluice_connect_api::config::{props_with_prefix, Props};
+use sluice_connect_api::{
+    ConditionalTransform, ConfigIssue, ConnectError, Converter, PredicatePlugin, SinkPlugin,
+    SourceConnector, Transform, TransformPlugin,
+};
 
 /// Creates a converter from its class name (or alias), its settings (prefix
 /// removed) and whether it converts keys.
@@ -17,6 +20,7 @@ pub type ConverterFactory =
 pub struct Plugins {
     connectors: Vec<Arc<dyn SourceConnector>>,
     transforms: Vec<Arc<dyn TransformPlugin>>,
+    predicates: Vec<Arc<dyn PredicatePlugin>>,
     sinks: Vec<Arc<dyn SinkPlugin>>,
     converters: Option<ConverterFactory>,
 }
@@ -33,6 +37,11 @@ impl Plugins {
 
     pub fn add_transform(&mut self, transform: Arc<dyn TransformPlugin>) -> &mut Self {
         self.transforms.push(transform);
+        self
+    }
+
+    pub fn add_predicate(&mut self, predicate: Arc<dyn PredicatePlugin>) -> &mut Self {
+        self.predicates.push(predicate);
         self
     }
 
@@ -75,6 +84,124 @@ impl Plugins {
         &self.transforms
     }
 
+    /// The predicate for a `predicates.<alias>.type` value: the class name
+    /// or an alias.
+    pub fn predicate(&self, class: &str) -> Option<&Arc<dyn PredicatePlugin>> {
+        let class = class.trim();
+        self.predicates.iter().find(|p| {
+            p.class_name() == class || p.aliases().iter().any(|a| a.eq_ignore_ascii_case(class))
+        })
+    }
+
+    pub fn predicates(&self) -> &[Arc<dyn PredicatePlugin>] {
+        &self.predicates
+    }
+
+    /// Creates the transform of one stage (`transforms.<alias>.*`, prefix
+    /// removed, in `stage`): the transform itself and, when the stage names
+    /// a predicate (`predicate`, `negate`), the predicate configured from
+    /// `predicates.<predicate>.*` of the connector's `props` (Kafka's
+    /// `TransformationStage`).
+    pub fn create_transform(
+        &self,
+        class: &str,
+        stage: &Props,
+        props: &Props,
+    ) -> Result<Box<dyn Transform>, ConnectError> {
+        let plugin = self
+            .transform(class)
+            .ok_or_else(|| ConnectError::config(format!("unknown transform {class}")))?;
+        let mut own = stage.clone();
+        let predicate = own.remove("predicate");
+        let negate = own.remove("negate");
+        let transform = plugin.create(&own)?;
+        let Some(alias) = predicate.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()) else {
+            return Ok(transform);
+        };
+        let pprops = props_with_prefix(props, &format!("predicates.{alias}."));
+        let pclass = pprops.get("type").map(|s| s.trim()).unwrap_or_default();
+        let predicate = self
+            .predicate(pclass)
+            .ok_or_else(|| {
+                ConnectError::config(format!("predicates.{alias}.type: unknown predicate {pclass}"))
+            })?
+            .create(&pprops)?;
+        let negate = negate.is_some_and(|n| n.trim().eq_ignore_ascii_case("true"));
+        Ok(Box::new(ConditionalTransform::new(predicate, negate, transform)))
+    }
+
+    /// Every problem with a connector's `transforms`, `transforms.<alias>.*`,
+    /// `predicates` and `predicates.<alias>.*` keys, each under its full key.
+    /// Pure.
+    pub fn validate_transforms(&self, props: &Props) -> Vec<ConfigIssue> {
+        let mut issues = Vec::new();
+        let transforms = aliases(props, "transforms", &mut issues);
+        let predicates = aliases(props, "predicates", &mut issues);
+        for alias in &transforms {
+            let prefix = format!("transforms.{alias}.");
+            let mut own = props_with_prefix(props, &prefix);
+            let predicate = own.remove("predicate");
+            let negate = own.remove("negate");
+            match own.get("type").map(|s| s.trim()) {
+                None | Some("") => issues.push(missing(&format!("{prefix}type"))),
+                Some(class) => match self.transform(class) {
+                    Some(plugin) => {
+                        issues.extend(prefixed(&prefix, plugin.validate(&own)));
+                    }
+                    None => issues.push(ConfigIssue {
+                        key: format!("{prefix}type"),
+                        message: format!(
+                            "Class {class} could not be found (no such transform in sluice)"
+                        ),
+                    }),
+                },
+            }
+            let predicate = predicate.map(|p| p.trim().to_string()).filter(|p| !p.is_empty());
+            if let Some(p) = &predicate {
+                if !predicates.contains(p) {
+                    issues.push(ConfigIssue {
+                        key: format!("{prefix}predicate"),
+                        message: format!(
+                            "Invalid value {p} for configuration {prefix}predicate: no predicate with this alias is listed in 'predicates'"
+                        ),
+                    });
+                }
+            }
+            if let Some(n) = negate {
+                if predicate.is_none() {
+                    issues.push(ConfigIssue {
+                        key: format!("{prefix}negate"),
+                        message: format!("Config '{prefix}negate' was provided but there is no config '{prefix}predicate' defining a predicate to be negated."),
+                    });
+                } else if !n.trim().eq_ignore_ascii_case("true")
+                    && !n.trim().eq_ignore_ascii_case("false")
+                {
+                    issues.push(ConfigIssue {
+                        key: format!("{prefix}negate"),
+                        message: format!("Invalid value {n} for configuration {prefix}negate: Expected value to be either true or false"),
+                    });
+                }
+            }
+        }
+        for alias in &predicates {
+            let prefix = format!("predicates.{alias}.");
+            let pprops = props_with_prefix(props, &prefix);
+            match pprops.get("type").map(|s| s.trim()) {
+                None | Some("") => issues.push(missing(&format!("{prefix}type"))),
+                Some(class) => match self.predicate(class) {
+                    Some(plugin) => issues.extend(prefixed(&prefix, plugin.validate(&pprops))),
+                    None => issues.push(ConfigIssue {
+                        key: format!("{prefix}type"),
+                        message: format!(
+                            "Class {class} could not be found (no such predicate in sluice)"
+                        ),
+                    }),
+                },
+            }
+        }
+        issues
+    }
+
     pub fn sink(&self, sink_type: &str) -> Option<&Arc<dyn SinkPlugin>> {
         self.sinks
             .iter()
@@ -109,4 +236,48 @@ impl Plugins {
         }
         out
     }
+}
+
+/// The aliases listed under `key` (`transforms`, `predicates`); a repeated
+/// alias is reported as Kafka does.
+fn aliases(props: &Props, key: &str, issues: &mut Vec<ConfigIssue>) -> Vec<String> {
+    let Some(raw) = props.get(key) else {
+        return Vec::new();
+    };
+    let list: Vec<String> = raw
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    if !list.iter().all(|a| seen.insert(a)) {
+        issues.push(ConfigIssue {
+            key: key.to_string(),
+            message: format!(
+                "Invalid value {} for configuration {key}: Duplicate alias provided.",
+                raw.trim()
+            ),
+        });
+    }
+    list
+}
+
+fn missing(key: &str) -> ConfigIssue {
+    ConfigIssue {
+        key: key.to_string(),
+        message: format!("Missing required configuration \"{key}\" which has no default value."),
+    }
+}
+
+/// A plugin's issues under `prefix`; an issue about the configuration as a
+/// whole (no key) is reported on the stage's `type`.
+fn prefixed(prefix: &str, issues: Vec<ConfigIssue>) -> impl Iterator<Item = ConfigIssue> + '_ {
+    issues.into_iter().map(move |i| ConfigIssue {
+        key: if i.key.is_empty() {
+            format!("{prefix}type")
+        } else {
+            format!("{prefix}{}", i.key)
+        },
+        message: i.message,
+    })
 }

@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 use sluice_connect_api::config::Props;
 use sluice_connect_api::record::ContentType;
 use sluice_connect_api::{
-    BatchAck, ConnectError, Converter, SerializedRecord, Sink, SourceOffset, SourcePartition,
-    SourceRecord, SourceTask, SourceTaskContext, Transform, Value,
+    ConnectError, Converter, SerializedRecord, Sink, SourceOffset, SourcePartition, SourceRecord,
+    SourceTask, SourceTaskContext, Transform, Value,
 };
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 
@@ -82,6 +82,8 @@ pub struct TaskSettings {
     pub offset_flush_interval: Duration,
     pub offset_flush_timeout: Duration,
     pub tolerate_errors: bool,
+    /// Only with `tolerate_errors`.
+    pub dead_letter_queue: Option<DeadLetterQueue>,
     pub log_errors: bool,
     pub log_error_messages: bool,
     /// Retries of a failed `poll` in place.
@@ -96,9 +98,30 @@ pub struct TaskParts {
     pub task: Box<dyn SourceTask>,
     pub task_config: Props,
     pub transforms: Vec<Box<dyn Transform>>,
+    /// Class names of the transforms and converters, for the dead-letter
+    /// queue's `__connect.errors.class.name` header.
+    pub stage_classes: StageClasses,
     pub key_converter: Arc<dyn Converter>,
     pub value_converter: Arc<dyn Converter>,
     pub sink: Box<dyn Sink>,
+}
+
+/// Class names of a task's transforms (in order) and converters.
+#[derive(Debug, Clone, Default)]
+pub struct StageClasses {
+    pub transforms: Vec<String>,
+    pub key_converter: String,
+    pub value_converter: String,
+}
+
+/// Where records that fail a transform or converter go under
+/// `errors.tolerance=all` (`errors.deadletterqueue.topic.name`).
+#[derive(Debug, Clone)]
+pub struct DeadLetterQueue {
+    pub topic: Arc<str>,
+    /// `errors.deadletterqueue.context.headers.enable`: add Kafka Connect's
+    /// `__connect.errors.*` headers.
+    pub context_headers: bool,
 }
 
 /// Creates the parts of a task run.
@@ -136,6 +159,8 @@ impl TaskRunner {
     /// Returns the error that failed the task, if any.
     pub async fn run(self, mut control: watch::Receiver<TargetState>) -> Option<ConnectError> {
         let name = format!("{}-{}", self.settings.connector, self.settings.task_id);
+        let _metrics =
+            crate::metrics::TaskMetricsGuard::new(&self.settings.connector, self.settings.task_id);
         let mut attempt = 0u32;
         let mut first_failure: Option<Instant> = None;
         loop {
@@ -188,10 +213,17 @@ impl TaskRunner {
             mut task,
             task_config,
             transforms,
+            stage_classes,
             key_converter,
             value_converter,
             sink,
         } = parts;
+        let metrics = crate::metrics::PipelineMetrics::register(
+            &self.settings.connector,
+            self.settings.task_id,
+            &task_config,
+            self.settings.max_queue_size,
+        );
         let context = SourceTaskContext {
             connector_name: self.settings.connector.clone(),
             config: task_config,
@@ -215,6 +247,11 @@ impl TaskRunner {
         let queue_batches =
             (self.settings.max_queue_size / self.settings.max_batch_size.max(1)).max(1);
         let (tx, rx) = mpsc::channel::<Batch>(queue_batches);
+        metrics.watch_queue(
+            &tx,
+            self.settings.max_batch_size.max(1),
+            self.settings.max_queue_size,
+        );
         let bytes = (self.settings.max_queue_bytes > 0).then(|| {
             let capacity = self.settings.max_queue_bytes.min(u64::from(u32::MAX)) as u32;
             (Arc::new(Semaphore::new(capacity as usize)), capacity)
@@ -230,12 +267,14 @@ impl TaskRunner {
             tracker: tracker.clone(),
             offsets: self.offsets.clone(),
             commit_tx: commit_tx.clone(),
+            metrics,
             committed: HashMap::new(),
             converting: Converting {
                 settings: self.settings.clone(),
                 transforms,
                 key_converter,
                 value_converter,
+                stage_classes,
             },
             topics: ActiveTopics::new(self.status.clone()),
         };
@@ -397,6 +436,15 @@ struct Converting {
     transforms: Vec<Box<dyn Transform>>,
     key_converter: Arc<dyn Converter>,
     value_converter: Arc<dyn Converter>,
+    stage_classes: StageClasses,
+}
+
+/// Where a record failed: Kafka Connect's `Stage` and the class there.
+struct Failure {
+    error: ConnectError,
+    topic: Arc<str>,
+    stage: &'static str,
+    class: String,
 }
 
 impl Converting {
@@ -404,28 +452,39 @@ impl Converting {
         let mut out = Vec::with_capacity(records.len());
         let key_type = self.key_converter.content_type();
         let value_type = self.value_converter.content_type();
+        let dlq = self
+            .settings
+            .dead_letter_queue
+            .as_ref()
+            .filter(|_| self.settings.tolerate_errors);
         for record in records {
+            // The original is kept only when a dead-letter queue may need it.
+            let original = dlq.map(|_| record.clone());
             match self.convert_one(record, key_type, value_type) {
                 Ok(Some(r)) => out.push(r),
                 Ok(None) => {}
-                Err((e, topic)) if self.settings.tolerate_errors && !e.is_retriable() => {
+                Err(f) if self.settings.tolerate_errors && !f.error.is_retriable() => {
                     if self.settings.log_errors {
                         if self.settings.log_error_messages {
-                            tracing::warn!(connector = %self.settings.connector, topic = %topic, "skipping record (errors.tolerance=all): {e}");
+                            tracing::warn!(connector = %self.settings.connector, topic = %f.topic, stage = f.stage, "record failed (errors.tolerance=all): {}", f.error);
                         } else {
-                            tracing::warn!(connector = %self.settings.connector, "skipping record (errors.tolerance=all): {}", e.kind());
+                            tracing::warn!(connector = %self.settings.connector, stage = f.stage, "record failed (errors.tolerance=all): {}", f.error.kind());
                         }
                     }
+                    if let (Some(dlq), Some(original)) = (dlq, original) {
+                        out.push(self.dead_letter(dlq, original, &f, key_type, value_type));
+                    }
                 }
-                Err((e, topic)) => {
-                    return Err(ConnectError::new(
-                        e.kind(),
-                        format!(
-                            "record for topic {topic} could not be converted or transformed: {}",
-                            e.message()
-                        ),
-                    ))
-                }
+                Err(f) => return Err(ConnectError::new(
+                    f.error.kind(),
+                    format!(
+                        "record for topic {} could not be converted or transformed ({}, {}): {}",
+                        f.topic,
+                        f.stage,
+                        f.class,
+                        f.error.message()
+                    ),
+                )),
             }
         }
         Ok(out)
@@ -436,25 +495,47 @@ impl Converting {
         record: SourceRecord,
         key_type: ContentType,
         value_type: ContentType,
-    ) -> Result<Option<SerializedRecord>, (ConnectError, Arc<str>)> {
+    ) -> Result<Option<SerializedRecord>, Failure> {
         let mut record = record;
-        for t in &self.transforms {
+        for (i, t) in self.transforms.iter().enumerate() {
             let topic = record.topic.clone();
             match t.apply(record) {
                 Ok(Some(r)) => record = r,
                 Ok(None) => return Ok(None),
-                Err(e) => return Err((e, topic)),
+                Err(error) => {
+                    return Err(Failure {
+                        error,
+                        topic,
+                        stage: "TRANSFORMATION",
+                        class: self
+                            .stage_classes
+                            .transforms
+                            .get(i)
+                            .cloned()
+                            .unwrap_or_default(),
+                    })
+                }
             }
         }
         let topic = record.topic.clone();
         let key = self
             .key_converter
             .from_connect(&record.topic, record.key_schema.as_ref(), &record.key)
-            .map_err(|e| (e, topic.clone()))?;
+            .map_err(|error| Failure {
+                error,
+                topic: topic.clone(),
+                stage: "KEY_CONVERTER",
+                class: self.stage_classes.key_converter.clone(),
+            })?;
         let value = self
             .value_converter
             .from_connect(&record.topic, record.value_schema.as_ref(), &record.value)
-            .map_err(|e| (e, topic.clone()))?;
+            .map_err(|error| Failure {
+                error,
+                topic: topic.clone(),
+                stage: "VALUE_CONVERTER",
+                class: self.stage_classes.value_converter.clone(),
+            })?;
         let headers = record
             .headers
             .iter()
@@ -471,6 +552,116 @@ impl Converting {
             value_type,
         }))
     }
+
+    /// The dead-letter record of a failed one: the original record (as it
+    /// came from the source, before transforms) converted with the task's
+    /// converters — or, when a converter is what failed, rendered as
+    /// schemaless JSON — with Kafka Connect's `__connect.errors.*` headers.
+    fn dead_letter(
+        &self,
+        dlq: &DeadLetterQueue,
+        original: SourceRecord,
+        f: &Failure,
+        key_type: ContentType,
+        value_type: ContentType,
+    ) -> SerializedRecord {
+        let (key, key_type) = match self.key_converter.from_connect(
+            &original.topic,
+            original.key_schema.as_ref(),
+            &original.key,
+        ) {
+            Ok(k) => (k, key_type),
+            Err(_) => (schemaless_json(&original.key), ContentType::Json),
+        };
+        let (value, value_type) = match self.value_converter.from_connect(
+            &original.topic,
+            original.value_schema.as_ref(),
+            &original.value,
+        ) {
+            Ok(v) => (v, value_type),
+            Err(_) => (schemaless_json(&original.value), ContentType::Json),
+        };
+        let mut headers: Vec<(String, Option<Vec<u8>>)> = original
+            .headers
+            .iter()
+            .map(|h| (h.key.clone(), header_bytes(&h.value)))
+            .collect();
+        if dlq.context_headers {
+            let h = |k: &str, v: String| (format!("__connect.errors.{k}"), Some(v.into_bytes()));
+            let offset = original.source_offset.as_ref().map_or_else(
+                || "-1".to_string(),
+                |o| serde_json::Value::Object(o.clone()).to_string(),
+            );
+            headers.extend([
+                h("topic", original.topic.to_string()),
+                h(
+                    "partition",
+                    original.kafka_partition.unwrap_or(-1).to_string(),
+                ),
+                h("offset", offset),
+                h("connector.name", self.settings.connector.clone()),
+                h("task.id", self.settings.task_id.to_string()),
+                h("stage", f.stage.to_string()),
+                h("class.name", f.class.clone()),
+                h(
+                    "exception.class.name",
+                    "org.apache.kafka.connect.errors.DataException".to_string(),
+                ),
+                h("exception.message", f.error.message().to_string()),
+                h("exception.stacktrace", f.error.trace()),
+            ]);
+        }
+        SerializedRecord {
+            topic: dlq.topic.clone(),
+            partition: None,
+            timestamp: original.timestamp,
+            headers,
+            key,
+            value,
+            key_type,
+            value_type,
+        }
+    }
+}
+
+/// A Connect value as schemaless JSON (structs as objects, bytes as base64,
+/// decimals as plain numbers in strings); `None` for null.
+fn schemaless_json(value: &Value) -> Option<Vec<u8>> {
+    fn render(v: &Value) -> serde_json::Value {
+        use serde_json::Value as J;
+        match v {
+            Value::Null => J::Null,
+            Value::Boolean(b) => J::Bool(*b),
+            Value::Int8(n) => J::from(*n),
+            Value::Int16(n) => J::from(*n),
+            Value::Int32(n) => J::from(*n),
+            Value::Int64(n) => J::from(*n),
+            Value::Float32(n) => J::from(f64::from(*n)),
+            Value::Float64(n) => J::from(*n),
+            Value::String(s) => J::String(s.clone()),
+            Value::Bytes(b) => {
+                use base64::Engine as _;
+                J::String(base64::engine::general_purpose::STANDARD.encode(b))
+            }
+            Value::Decimal(d) => J::String(d.to_plain_string()),
+            Value::Array(items) => J::Array(items.iter().map(render).collect()),
+            Value::Map(entries) => J::Array(
+                entries
+                    .iter()
+                    .map(|(k, v)| J::Array(vec![render(k), render(v)]))
+                    .collect(),
+            ),
+            Value::Struct(st) => J::Object(
+                st.schema()
+                    .fields
+                    .iter()
+                    .zip(st.values())
+                    .map(|(f, v)| (f.name.clone(), render(v)))
+                    .collect(),
+            ),
+        }
+    }
+    (!value.is_null()).then(|| render(value).to_string().into_bytes())
 }
 
 /// Kafka's `SimpleHeaderConverter` rendering: strings as they are, other
@@ -499,6 +690,8 @@ struct Deliverer {
     tracker: Arc<Mutex<OffsetTracker>>,
     offsets: Arc<dyn OffsetStore>,
     commit_tx: Arc<watch::Sender<Vec<(SourcePartition, SourceOffset)>>>,
+    /// Sink records, bytes and latency; the age of uncommitted offsets.
+    metrics: Arc<crate::metrics::PipelineMetrics>,
     /// Everything committed so far, by partition, so the source always sees
     /// the full picture.
     committed: HashMap<String, (SourcePartition, SourceOffset)>,
@@ -664,11 +857,12 @@ impl Deliverer {
             self.tracker.lock().expect("tracker lock").ack(id);
             return Ok(());
         }
-        sink.accept(serialized, BatchAck::new(id, ack_cb.clone()))
-            .await
+        let ack = self.metrics.track(id, &serialized, ack_cb.clone());
+        sink.accept(serialized, ack).await
     }
 
     async fn commit(&mut self) -> Result<(), ConnectError> {
+        let commit_started = self.metrics.commit_started();
         let ready = self
             .tracker
             .lock()
@@ -695,6 +889,7 @@ impl Deliverer {
         }
         let snapshot: Vec<_> = self.committed.values().cloned().collect();
         let _ = self.commit_tx.send(snapshot);
+        self.metrics.committed(commit_started);
         tracing::debug!(connector = %self.settings.connector, "offsets committed");
         Ok(())
     }

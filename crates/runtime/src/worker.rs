@@ -22,7 +22,10 @@ use crate::offsets::{FileOffsetStore, MemoryOffsetStore, OffsetStore};
 use crate::placeholders::resolve_placeholders;
 use crate::plugins::Plugins;
 use crate::status::{MemoryStatusStore, State, Status, StatusStore};
-use crate::task::{PartsFactory, RetryPolicy, TargetState, TaskParts, TaskRunner, TaskSettings};
+use crate::task::{
+    DeadLetterQueue, PartsFactory, RetryPolicy, StageClasses, TargetState, TaskParts, TaskRunner,
+    TaskSettings,
+};
 
 /// The outcome of validating a connector configuration.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -296,41 +299,8 @@ impl Worker {
                 ),
             }),
         }
-        let aliases: Vec<String> = props
-            .get("transforms")
-            .map(|t| {
-                t.split(',')
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
-        for alias in &aliases {
-            let type_key = format!("transforms.{alias}.type");
-            match props.get(&type_key).map(|s| s.trim()) {
-                None | Some("") => issues.push(ConfigIssue {
-                    key: type_key,
-                    message: "Missing required configuration: the transform's class".into(),
-                }),
-                Some(t) => match self.plugins.transform(t) {
-                    Some(plugin) => {
-                        let tprops = with_prefix(props, &format!("transforms.{alias}."));
-                        for issue in plugin.config_def().issues(&tprops) {
-                            issues.push(ConfigIssue {
-                                key: format!("transforms.{alias}.{}", issue.key),
-                                message: issue.message,
-                            });
-                        }
-                    }
-                    None => issues.push(ConfigIssue {
-                        key: type_key,
-                        message: format!(
-                            "Class {t} could not be found (no such transform in sluice)"
-                        ),
-                    }),
-                },
-            }
-        }
+        // transforms, transforms.<alias>.*, predicates, predicates.<alias>.*
+        issues.extend(self.plugins.validate_transforms(props));
         let mut prefixes: Vec<&str> = CONNECTOR_PREFIXES.to_vec();
         if let Some(c) = self.plugins.connector(class) {
             prefixes.extend_from_slice(c.config_prefixes());
@@ -459,6 +429,15 @@ impl Worker {
             tolerate_errors: values
                 .get_string("errors.tolerance")
                 .is_some_and(|t| t.eq_ignore_ascii_case("all")),
+            dead_letter_queue: values
+                .get_string("errors.deadletterqueue.topic.name")
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(|t| DeadLetterQueue {
+                    topic: Arc::from(t),
+                    context_headers: values
+                        .get_bool("errors.deadletterqueue.context.headers.enable"),
+                }),
             log_errors: values.get_bool("errors.log.enable"),
             log_error_messages: values.get_bool("errors.log.include.messages"),
             poll_retry: policy(Duration::from_millis(300)),
@@ -501,15 +480,15 @@ impl Worker {
                     .collect()
             })
             .unwrap_or_default();
+        let connector_props = props.clone();
         Arc::new(move || {
             let key_converter = plugins.converter(&key_class, &key_props, true)?;
             let value_converter = plugins.converter(&value_class, &value_props, false)?;
             let mut transforms: Vec<Box<dyn Transform>> = Vec::new();
             for (class, tprops) in &transform_configs {
-                let plugin = plugins
-                    .transform(class)
-                    .ok_or_else(|| ConnectError::config(format!("unknown transform {class}")))?;
-                transforms.push(plugin.create(tprops)?);
+                // With transforms.<alias>.predicate the stage applies only
+                // where its predicate (predicates.<p>.*) says.
+                transforms.push(plugins.create_transform(class, tprops, &connector_props)?);
             }
             let sink_plugin = plugins.sink(&sink_type).ok_or_else(|| {
                 ConnectError::config(format!("sink type {sink_type} is not available"))
@@ -519,6 +498,11 @@ impl Worker {
                 task: connector.create_task(),
                 task_config: task_config.clone(),
                 transforms,
+                stage_classes: StageClasses {
+                    transforms: transform_configs.iter().map(|(c, _)| c.clone()).collect(),
+                    key_converter: key_class.clone(),
+                    value_converter: value_class.clone(),
+                },
                 key_converter,
                 value_converter,
                 sink,

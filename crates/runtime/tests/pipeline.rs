@@ -126,6 +126,7 @@ fn settings() -> TaskSettings {
         max_queue_bytes: 0,
         offset_flush_interval: Duration::from_millis(10),
         offset_flush_timeout: Duration::from_millis(200),
+        dead_letter_queue: None,
         tolerate_errors: false,
         log_errors: false,
         log_error_messages: false,
@@ -145,6 +146,7 @@ async fn offsets_follow_the_acknowledged_prefix_only() {
     let (ack_tx, mut ack_rx) = mpsc::unbounded_channel();
     let commits = Arc::new(Mutex::new(Vec::new()));
     let parts = Arc::new(Mutex::new(Some(TaskParts {
+        stage_classes: Default::default(),
         task: Box::new(ScriptedSource {
             batches: vec![records(0..10), records(10..20), records(20..30)].into(),
             commits: commits.clone(),
@@ -221,6 +223,7 @@ async fn a_lost_acknowledgement_fails_the_task_and_commits_only_what_was_durable
     let (ack_tx, mut ack_rx) = mpsc::unbounded_channel();
     let commits = Arc::new(Mutex::new(Vec::new()));
     let parts = Arc::new(Mutex::new(Some(TaskParts {
+        stage_classes: Default::default(),
         task: Box::new(ScriptedSource {
             batches: vec![records(0..10), records(10..20)].into(),
             commits,
@@ -273,6 +276,7 @@ async fn the_final_commit_on_stop_reaches_the_store_and_the_source() {
     let (ack_tx, mut ack_rx) = mpsc::unbounded_channel();
     let commits = Arc::new(Mutex::new(Vec::new()));
     let parts = Arc::new(Mutex::new(Some(TaskParts {
+        stage_classes: Default::default(),
         task: Box::new(ScriptedSource {
             batches: vec![records(0..10)].into(),
             commits: commits.clone(),
@@ -314,4 +318,128 @@ async fn the_final_commit_on_stop_reaches_the_store_and_the_source() {
         Some(&9),
         "the source never heard of the final commit"
     );
+}
+
+/// A transform that fails on multiples of 7.
+struct FailOnSevens;
+
+impl sluice_connect_api::Transform for FailOnSevens {
+    fn apply(&self, record: SourceRecord) -> Result<Option<SourceRecord>> {
+        match &record.value {
+            Value::Int64(n) if n % 7 == 0 => {
+                Err(ConnectError::data(format!("{n} is a multiple of 7")))
+            }
+            _ => Ok(Some(record)),
+        }
+    }
+}
+
+/// Keeps every batch it is given and acknowledges it at once.
+struct KeepingSink {
+    batches: Arc<Mutex<Vec<SerializedRecord>>>,
+}
+
+#[async_trait]
+impl Sink for KeepingSink {
+    async fn accept(&mut self, batch: Vec<SerializedRecord>, ack: BatchAck) -> Result<()> {
+        self.batches.lock().unwrap().extend(batch);
+        ack.durable();
+        Ok(())
+    }
+    async fn flush(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_records_go_to_the_dead_letter_queue_and_the_rest_flows() {
+    let written = Arc::new(Mutex::new(Vec::new()));
+    let parts = Arc::new(Mutex::new(Some(TaskParts {
+        stage_classes: sluice_runtime::task::StageClasses {
+            transforms: vec!["com.example.FailOnSevens".into()],
+            key_converter: "raw".into(),
+            value_converter: "raw".into(),
+        },
+        task: Box::new(ScriptedSource {
+            batches: vec![records(0..20)].into(),
+            commits: Arc::default(),
+        }),
+        task_config: Default::default(),
+        transforms: vec![Box::new(FailOnSevens)],
+        key_converter: Arc::new(RawConverter),
+        value_converter: Arc::new(RawConverter),
+        sink: Box::new(KeepingSink {
+            batches: written.clone(),
+        }),
+    })));
+    let store = Arc::new(MemoryOffsetStore::default());
+    let mut s = settings();
+    s.tolerate_errors = true;
+    s.dead_letter_queue = Some(sluice_runtime::task::DeadLetterQueue {
+        topic: Arc::from("dlq"),
+        context_headers: true,
+    });
+    let runner = TaskRunner {
+        settings: s,
+        factory: Arc::new(move || {
+            parts
+                .lock()
+                .unwrap()
+                .take()
+                .ok_or_else(|| ConnectError::internal("started twice"))
+        }),
+        offsets: store.clone(),
+        status: Arc::new(MemoryStatusStore::new()),
+    };
+    let (control, control_rx) = watch::channel(TargetState::Started);
+    let handle = tokio::spawn(runner.run(control_rx));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while written.lock().unwrap().len() < 20 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    control.send_replace(TargetState::Stopped);
+    assert!(handle.await.unwrap().is_none(), "the task did not fail");
+    let written = written.lock().unwrap().clone();
+    assert_eq!(written.len(), 20, "every record went somewhere");
+    let dead: Vec<&SerializedRecord> = written.iter().filter(|r| &*r.topic == "dlq").collect();
+    assert_eq!(dead.len(), 3, "0, 7 and 14 failed");
+    let d = dead[1];
+    assert_eq!(d.value.as_deref(), Some(&b"7"[..]), "the original record");
+    let header = |k: &str| {
+        d.headers
+            .iter()
+            .find(|(h, _)| h == k)
+            .and_then(|(_, v)| v.clone())
+            .map(|v| String::from_utf8(v).unwrap())
+    };
+    assert_eq!(header("__connect.errors.topic").as_deref(), Some("t"));
+    assert_eq!(
+        header("__connect.errors.stage").as_deref(),
+        Some("TRANSFORMATION")
+    );
+    assert_eq!(
+        header("__connect.errors.class.name").as_deref(),
+        Some("com.example.FailOnSevens")
+    );
+    assert_eq!(
+        header("__connect.errors.exception.message").as_deref(),
+        Some("7 is a multiple of 7")
+    );
+    assert_eq!(
+        header("__connect.errors.connector.name").as_deref(),
+        Some("c")
+    );
+    assert_eq!(
+        header("__connect.errors.offset").as_deref(),
+        Some(r#"{"n":7}"#)
+    );
+    // The rest flowed in order, and the offset of the last record (a DLQ
+    // one is as good as any) is committed.
+    let ok: Vec<String> = written
+        .iter()
+        .filter(|r| &*r.topic == "t")
+        .map(|r| String::from_utf8(r.value.clone().unwrap()).unwrap())
+        .collect();
+    assert_eq!(ok.len(), 17);
+    assert_eq!(stored(&store), Some(19));
 }
