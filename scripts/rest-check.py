@@ -107,6 +107,8 @@ def full():
     check(all(p["type"] == "source" for p in plugins), "connectorsOnly lists connectors only", plugins)
     every, _ = expect("GET", "/connector-plugins?connectorsOnly=false", 200)
     check(any(p["type"] == "converter" for p in every), "converters with connectorsOnly=false", every)
+    check(any(p["class"] == "org.apache.kafka.connect.transforms.RegexRouter" and p["type"] == "transformation" for p in every), "transforms listed", every)
+    check(any(p["class"] == "org.apache.kafka.connect.transforms.predicates.TopicNameMatches" and p["type"] == "predicate" for p in every), "predicates listed", every)
     defs, _ = expect("GET", "/connector-plugins/PostgresConnector/config", 200)
     names = {d["name"] for d in defs}
     check({"database.hostname", "snapshot.mode", "topic.prefix"} <= names, "PostgresConnector config definitions", names)

@@ -67,7 +67,11 @@ fn setup(pg: &PgServer, extra: Value) -> Env {
         config[k] = v.clone();
     }
     let connector = dir.join("pg.json");
-    std::fs::write(&connector, json!({"name": "pg", "config": config}).to_string()).unwrap();
+    std::fs::write(
+        &connector,
+        json!({"name": "pg", "config": config}).to_string(),
+    )
+    .unwrap();
     Env {
         _dir: tmp,
         dir,
@@ -80,7 +84,12 @@ fn setup(pg: &PgServer, extra: Value) -> Env {
 }
 
 fn start(env: &Env) -> ChildGuard {
-    common::start_sluice(&env.worker, &env.connector, &env.dir.join("sluice.log"), "info")
+    common::start_sluice(
+        &env.worker,
+        &env.connector,
+        &env.dir.join("sluice.log"),
+        "info",
+    )
 }
 
 fn log(env: &Env) -> String {
@@ -112,13 +121,20 @@ fn wait_until_streaming(env: &Env, pg: &PgServer, child: &mut Child) {
         let active = pg
             .psql(
                 &env.db,
-                &format!("SELECT active FROM pg_replication_slots WHERE slot_name = '{}'", env.slot),
+                &format!(
+                    "SELECT active FROM pg_replication_slots WHERE slot_name = '{}'",
+                    env.slot
+                ),
             )
             .unwrap_or_default();
         if active.trim() == "t" {
             return;
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "slot never became active\n{}", log(env));
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "slot never became active\n{}",
+            log(env)
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -188,7 +204,10 @@ fn outbox_table_and_logical_messages_are_routed_by_the_event_router() {
 
     let order = &ev[0];
     assert_eq!(order["topic"], "outbox.event.Order");
-    assert_eq!(order["key"], json!({"schema": {"type": "string", "optional": false}, "payload": "42"}));
+    assert_eq!(
+        order["key"],
+        json!({"schema": {"type": "string", "optional": false}, "payload": "42"})
+    );
     assert_eq!(order["headers"]["id"], ORDER_EVENT);
     assert_eq!(order["headers"]["eventType"], "OrderCreated");
     assert_eq!(
@@ -213,7 +232,10 @@ fn outbox_table_and_logical_messages_are_routed_by_the_event_router() {
     assert_eq!(customer["key"]["payload"], "123");
     assert_eq!(customer["headers"]["id"], CUSTOMER_EVENT);
     assert_eq!(customer["headers"]["eventType"], "CustomerCreated");
-    assert_eq!(customer["value"]["payload"], json!({"id": 123, "name": "Ann"}));
+    assert_eq!(
+        customer["value"]["payload"],
+        json!({"id": 123, "name": "Ann"})
+    );
     assert_eq!(customer["value"]["schema"]["name"], "payload");
 
     // Other prefixes are left alone (the connector's message event).
@@ -256,7 +278,11 @@ fn unwrap_then_regex_router_on_a_regular_table() {
     let ev = wait_for(&env, "3 events", |e| e.len() >= 3);
     std::thread::sleep(Duration::from_millis(500));
     let ev_now = common::read_events(&env.output);
-    assert_eq!(ev_now.len(), ev.len(), "the tombstone is dropped in rewrite mode: {ev_now:#?}");
+    assert_eq!(
+        ev_now.len(),
+        ev.len(),
+        "the tombstone is dropped in rewrite mode: {ev_now:#?}"
+    );
     assert_eq!(ev.len(), 3, "{ev:#?}");
     for e in &ev {
         assert_eq!(e["topic"], "cdc.customers");
@@ -276,6 +302,7 @@ fn unwrap_then_regex_router_on_a_regular_table() {
     // The delete carries the old key columns (REPLICA IDENTITY DEFAULT);
     // `email` gets its default (replace.null.with.default).
     assert_eq!(d["value"]["payload"]["id"], 1);
+    assert_eq!(d["value"]["payload"]["email"], "none");
     assert_eq!(d["value"]["payload"]["__deleted"], "true");
     assert_eq!(d["value"]["payload"]["__op"], "d");
     assert_eq!(d["headers"]["__op"], "d");
@@ -287,7 +314,18 @@ fn unwrap_then_regex_router_on_a_regular_table() {
         .iter()
         .map(|f| f["field"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["id", "name", "email", "__deleted", "__op", "__table", "__source_ts_ms"]);
+    assert_eq!(
+        names,
+        [
+            "id",
+            "name",
+            "email",
+            "__deleted",
+            "__op",
+            "__table",
+            "__source_ts_ms"
+        ]
+    );
     assert!(schema["fields"][3]["optional"].as_bool().unwrap());
 
     let status = terminate(&mut child);

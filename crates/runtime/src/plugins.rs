@@ -115,7 +115,10 @@ impl Plugins {
         let predicate = own.remove("predicate");
         let negate = own.remove("negate");
         let transform = plugin.create(&own)?;
-        let Some(alias) = predicate.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()) else {
+        let Some(alias) = predicate
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+        else {
             return Ok(transform);
         };
         let pprops = props_with_prefix(props, &format!("predicates.{alias}."));
@@ -123,11 +126,15 @@ impl Plugins {
         let predicate = self
             .predicate(pclass)
             .ok_or_else(|| {
-                ConnectError::config(format!("predicates.{alias}.type: unknown predicate {pclass}"))
+                ConnectError::config(format!(
+                    "predicates.{alias}.type: unknown predicate {pclass}"
+                ))
             })?
             .create(&pprops)?;
         let negate = negate.is_some_and(|n| n.trim().eq_ignore_ascii_case("true"));
-        Ok(Box::new(ConditionalTransform::new(predicate, negate, transform)))
+        Ok(Box::new(ConditionalTransform::new(
+            predicate, negate, transform,
+        )))
     }
 
     /// Every problem with a connector's `transforms`, `transforms.<alias>.*`,
@@ -156,7 +163,9 @@ impl Plugins {
                     }),
                 },
             }
-            let predicate = predicate.map(|p| p.trim().to_string()).filter(|p| !p.is_empty());
+            let predicate = predicate
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty());
             if let Some(p) = &predicate {
                 if !predicates.contains(p) {
                     issues.push(ConfigIssue {
@@ -249,8 +258,13 @@ fn aliases(props: &Props, key: &str, issues: &mut Vec<ConfigIssue>) -> Vec<Strin
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .collect();
-    let mut seen = std::collections::HashSet::new();
-    if !list.iter().all(|a| seen.insert(a)) {
+    let mut unique: Vec<String> = Vec::with_capacity(list.len());
+    for alias in list {
+        if !unique.contains(&alias) {
+            unique.push(alias);
+        }
+    }
+    if unique.len() != raw.split(',').filter(|s| !s.trim().is_empty()).count() {
         issues.push(ConfigIssue {
             key: key.to_string(),
             message: format!(
@@ -259,7 +273,7 @@ fn aliases(props: &Props, key: &str, issues: &mut Vec<ConfigIssue>) -> Vec<Strin
             ),
         });
     }
-    list
+    unique
 }
 
 fn missing(key: &str) -> ConfigIssue {
@@ -269,15 +283,28 @@ fn missing(key: &str) -> ConfigIssue {
     }
 }
 
-/// A plugin's issues under `prefix`; an issue about the configuration as a
-/// whole (no key) is reported on the stage's `type`.
+/// A plugin's issues under `prefix`, their messages naming the full key as
+/// Kafka's embedded config definitions do; an issue about the configuration
+/// as a whole (no key) is reported on the stage's `type`.
 fn prefixed(prefix: &str, issues: Vec<ConfigIssue>) -> impl Iterator<Item = ConfigIssue> + '_ {
-    issues.into_iter().map(move |i| ConfigIssue {
-        key: if i.key.is_empty() {
-            format!("{prefix}type")
-        } else {
-            format!("{prefix}{}", i.key)
-        },
-        message: i.message,
+    issues.into_iter().map(move |i| {
+        if i.key.is_empty() {
+            return ConfigIssue {
+                key: format!("{prefix}type"),
+                message: i.message,
+            };
+        }
+        let full = format!("{prefix}{}", i.key);
+        let message = i
+            .message
+            .replace(
+                &format!("for configuration {}:", i.key),
+                &format!("for configuration {full}:"),
+            )
+            .replace(
+                &format!("configuration \"{}\"", i.key),
+                &format!("configuration \"{full}\""),
+            );
+        ConfigIssue { key: full, message }
     })
 }

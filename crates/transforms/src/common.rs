@@ -85,7 +85,11 @@ impl<V: Clone> SchemaCache<V> {
 
     /// Number of cached input schemas.
     pub fn len(&self) -> usize {
-        self.inner.read().unwrap_or_else(|e| e.into_inner()).items.len()
+        self.inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .items
+            .len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -251,6 +255,20 @@ pub fn copy_basics(source: &Schema, schema_type: SchemaType) -> Schema {
     }
 }
 
+/// A struct from positional values; a count that does not match the schema
+/// (a value whose struct schema differs from the record's) is a data
+/// error, never a panic.
+pub fn new_struct(schema: SchemaRef, values: Vec<Value>) -> Result<Struct> {
+    if schema.fields.len() != values.len() {
+        return Err(ConnectError::data(format!(
+            "a struct of {} fields does not match its schema of {} fields",
+            values.len(),
+            schema.fields.len()
+        )));
+    }
+    Ok(Struct::from_values(schema, values))
+}
+
 /// A required struct schema without name or fields (`SchemaBuilder.struct()`).
 pub fn empty_struct() -> Schema {
     sluice_connect_api::SchemaBuilder::struct_().build_schema()
@@ -258,7 +276,11 @@ pub fn empty_struct() -> Schema {
 
 /// Appends a field to a struct schema, refusing a duplicate name as Kafka's
 /// `SchemaBuilder.field` does.
-pub fn push_field(schema: &mut Schema, name: impl Into<String>, field_schema: SchemaRef) -> Result<()> {
+pub fn push_field(
+    schema: &mut Schema,
+    name: impl Into<String>,
+    field_schema: SchemaRef,
+) -> Result<()> {
     let name = name.into();
     if schema.field(&name).is_some() {
         return Err(ConnectError::data(format!(
@@ -349,7 +371,8 @@ pub struct SmtPlugin {
 }
 
 impl SmtPlugin {
-    pub fn new(
+    /// A transform plugin from its class name, aliases, keys and builder.
+    pub fn define(
         class_name: &'static str,
         aliases: &'static [&'static str],
         def: ConfigDef,
@@ -366,7 +389,10 @@ impl SmtPlugin {
         })
     }
 
-    fn configure(&self, props: &Props) -> std::result::Result<Box<dyn Transform>, Vec<ConfigIssue>> {
+    fn configure(
+        &self,
+        props: &Props,
+    ) -> std::result::Result<Box<dyn Transform>, Vec<ConfigIssue>> {
         let values = self.def.parse(props)?;
         (self.build)(&values).map_err(|i| vec![i])
     }
@@ -399,7 +425,8 @@ pub struct SmtPredicatePlugin {
 }
 
 impl SmtPredicatePlugin {
-    pub fn new(
+    /// A predicate plugin from its class name, aliases, keys and builder.
+    pub fn define(
         class_name: &'static str,
         aliases: &'static [&'static str],
         def: ConfigDef,
@@ -416,7 +443,10 @@ impl SmtPredicatePlugin {
         })
     }
 
-    fn configure(&self, props: &Props) -> std::result::Result<Box<dyn Predicate>, Vec<ConfigIssue>> {
+    fn configure(
+        &self,
+        props: &Props,
+    ) -> std::result::Result<Box<dyn Predicate>, Vec<ConfigIssue>> {
         let values = self.def.parse(props)?;
         (self.build)(&values).map_err(|i| vec![i])
     }
@@ -468,9 +498,7 @@ mod tests {
         assert!(Arc::ptr_eq(&out1, &out2));
         // An equal schema behind another Arc hits without being added.
         let a2 = Arc::new((*a).clone());
-        let out3 = cache
-            .get_or_try_insert::<()>(&a2, |_| Err(()))
-            .unwrap();
+        let out3 = cache.get_or_try_insert::<()>(&a2, |_| Err(())).unwrap();
         assert!(Arc::ptr_eq(&out1, &out3));
         assert_eq!(cache.len(), 1);
         for i in 0..40 {
@@ -515,15 +543,24 @@ mod tests {
             "Only Map objects supported in absence of schema for [flattening], found: null"
         );
         let e = require_schema(None, "updating schema metadata").unwrap_err();
-        assert_eq!(e.message(), "Schema required for [updating schema metadata]");
+        assert_eq!(
+            e.message(),
+            "Schema required for [updating schema metadata]"
+        );
     }
 
     #[test]
     fn push_field_refuses_duplicates() {
-        let mut s = copy_basics(&SchemaBuilder::struct_().name("n").build_schema(), SchemaType::Struct);
+        let mut s = copy_basics(
+            &SchemaBuilder::struct_().name("n").build_schema(),
+            SchemaType::Struct,
+        );
         push_field(&mut s, "a", SchemaBuilder::int32().build()).unwrap();
         let e = push_field(&mut s, "a", SchemaBuilder::int32().build()).unwrap_err();
-        assert_eq!(e.message(), "Cannot create field because of field name duplication a");
+        assert_eq!(
+            e.message(),
+            "Cannot create field because of field name duplication a"
+        );
         assert_eq!(s.name.as_deref(), Some("n"));
     }
 }

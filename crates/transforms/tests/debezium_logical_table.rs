@@ -15,8 +15,10 @@ fn keyed(topic: &str, id: i64) -> SourceRecord {
         .name(format!("{topic}.Key"))
         .field("id", SchemaBuilder::int64().build())
         .build();
-    SourceRecord::new(None, None, topic, None, Value::Null)
-        .with_key(Some(key_schema.clone()), Value::Struct(Struct::from_values(key_schema, vec![Value::Int64(id)])))
+    SourceRecord::new(None, None, topic, None, Value::Null).with_key(
+        Some(key_schema.clone()),
+        Value::Struct(Struct::from_values(key_schema, vec![Value::Int64(id)])),
+    )
 }
 
 fn shard_config(mode: &str) -> Vec<(&'static str, String)> {
@@ -62,7 +64,13 @@ fn key_replacement_with_and_without_avro_adjustment() {
 
 #[test]
 fn default_key_field_is_the_original_topic() {
-    let smt = transform(CLASS, &[("topic.regex", "(.*)customers_shard(.*)"), ("topic.replacement", "$1customers_all_shards")]);
+    let smt = transform(
+        CLASS,
+        &[
+            ("topic.regex", "(.*)customers_shard(.*)"),
+            ("topic.replacement", "$1customers_all_shards"),
+        ],
+    );
     let out = apply(&*smt, keyed("db.customers_shard_1", 1)).unwrap();
     let k = out.key.as_struct().unwrap();
     assert_eq!(
@@ -72,10 +80,18 @@ fn default_key_field_is_the_original_topic() {
     // ToLogicalTopicRouter's default field name.
     let smt = transform(
         "io.debezium.transforms.ToLogicalTopicRouter",
-        &[("topic.regex", "(.*)customers_shard(.*)"), ("topic.replacement", "$1customers_all_shards")],
+        &[
+            ("topic.regex", "(.*)customers_shard(.*)"),
+            ("topic.replacement", "$1customers_all_shards"),
+        ],
     );
     let out = apply(&*smt, keyed("db.customers_shard_1", 1)).unwrap();
-    assert!(out.key.as_struct().unwrap().get("__dbz__sourceIdentifier").is_some());
+    assert!(out
+        .key
+        .as_struct()
+        .unwrap()
+        .get("__dbz__sourceIdentifier")
+        .is_some());
 }
 
 #[test]
@@ -98,14 +114,23 @@ fn heartbeats_get_the_key_field_and_keep_their_value() {
         out.key.as_struct().unwrap().get("originalTopic"),
         Some(&Value::String("__debezium-heartbeat.server1".into()))
     );
-    assert_eq!(out.value, hb.value, "non-envelope values are left as they are");
+    assert_eq!(
+        out.value, hb.value,
+        "non-envelope values are left as they are"
+    );
     assert_eq!(out.value_schema, hb.value_schema);
 }
 
 #[test]
 fn null_keys_stay_null_and_non_matching_topics_pass() {
     let smt = with(&shard_config("none"));
-    let r = SourceRecord::new(None, None, "mysql-server-1.inventory.customers_shard_1", None, Value::Null);
+    let r = SourceRecord::new(
+        None,
+        None,
+        "mysql-server-1.inventory.customers_shard_1",
+        None,
+        Value::Null,
+    );
     let out = apply(&*smt, r).unwrap();
     assert_eq!(&*out.topic, "mysql-server-1.inventory.customers_all_shards");
     assert!(out.key.is_null() && out.key_schema.is_none());
@@ -138,12 +163,22 @@ fn change_events_get_renamed_envelope_and_value_schemas() {
         "shard_1.inventory.customers",
         vec![
             ("id", SchemaBuilder::int64().build()),
-            ("flag", SchemaBuilder::int16().optional().default_value(Value::Int16(0)).build()),
+            (
+                "flag",
+                SchemaBuilder::int16()
+                    .optional()
+                    .default_value(Value::Int16(0))
+                    .build(),
+            ),
         ],
     );
     let smt = transform(
         CLASS,
-        &[("topic.regex", "(.+)\\.(.+)\\.(.+)"), ("topic.replacement", "$1.$3"), ("key.enforce.uniqueness", "false")],
+        &[
+            ("topic.regex", "(.+)\\.(.+)\\.(.+)"),
+            ("topic.replacement", "$1.$3"),
+            ("key.enforce.uniqueness", "false"),
+        ],
     );
     let row = |id| shard1.row(vec![Value::Int64(id), Value::Null]);
     let out = apply(&*smt, shard1.record("u", Some(row(1)), Some(row(1)))).unwrap();
@@ -152,14 +187,27 @@ fn change_events_get_renamed_envelope_and_value_schemas() {
     assert_eq!(env.name.as_deref(), Some("shard_1.customers.Envelope"));
     assert_eq!(env.version, Some(2));
     let value_schema = &env.field("after").unwrap().schema;
-    assert_eq!(value_schema.name.as_deref(), Some("shard_1.customers.Value"));
+    assert_eq!(
+        value_schema.name.as_deref(),
+        Some("shard_1.customers.Value")
+    );
     assert!(value_schema.optional);
-    assert!(Arc::ptr_eq(value_schema, &env.field("before").unwrap().schema));
-    assert_eq!(out.key_schema.as_ref().unwrap().name.as_deref(), Some("shard_1.customers.Key"));
+    assert!(Arc::ptr_eq(
+        value_schema,
+        &env.field("before").unwrap().schema
+    ));
+    assert_eq!(
+        out.key_schema.as_ref().unwrap().name.as_deref(),
+        Some("shard_1.customers.Key")
+    );
     // Null stays null even with a non-null default (getWithoutDefault).
     let after = value(&out).get("after").unwrap().as_struct().unwrap();
     assert_eq!(after.get("flag"), Some(&Value::Null));
-    assert!(value(&out).validate().is_ok(), "{:?}", value(&out).validate());
+    assert!(
+        value(&out).validate().is_ok(),
+        "{:?}",
+        value(&out).validate()
+    );
     // Cached: the next event of the table shares the schemas.
     let again = apply(&*smt, shard1.record("c", None, Some(row(2)))).unwrap();
     assert!(Arc::ptr_eq(again.value_schema.as_ref().unwrap(), &env));
@@ -175,8 +223,15 @@ fn broken_configurations_are_rejected() {
     let p = plugin(CLASS);
     for bad in [
         props(&[("topic.regex", "someValidRegex(.*)")]),
-        props(&[("topic.regex", "someValidRegex(.*)"), ("topic.replacement", "")]),
-        props(&[("topic.regex", "someValidRegex(.*)"), ("topic.replacement", "$1"), ("key.field.regex", "x(.*)")]),
+        props(&[
+            ("topic.regex", "someValidRegex(.*)"),
+            ("topic.replacement", ""),
+        ]),
+        props(&[
+            ("topic.regex", "someValidRegex(.*)"),
+            ("topic.replacement", "$1"),
+            ("key.field.regex", "x(.*)"),
+        ]),
         props(&[
             ("topic.regex", "someValidRegex(.*)"),
             ("topic.replacement", "$1"),

@@ -121,7 +121,10 @@ impl JsonSchemaData {
             merged.ok_or_else(|| "array has no element schema".to_string())
         } else {
             self.schema(None, sample)?.ok_or_else(|| {
-                format!("Array '{}' has unrecognized member schema.", Json::Array(items.to_vec()))
+                format!(
+                    "Array '{}' has unrecognized member schema.",
+                    Json::Array(items.to_vec())
+                )
             })
         }
     }
@@ -289,7 +292,16 @@ mod tests {
         let names: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(
             names,
-            ["id", "big", "price", "name", "ok", "tags", "address", "lineItems"]
+            [
+                "id",
+                "big",
+                "price",
+                "name",
+                "ok",
+                "tags",
+                "address",
+                "lineItems"
+            ]
         );
         let t = |n: &str| schema.field(n).unwrap().schema.schema_type;
         assert_eq!(t("id"), SchemaType::Int32);
@@ -297,7 +309,13 @@ mod tests {
         assert_eq!(t("price"), SchemaType::Float64);
         let address = &schema.field("address").unwrap().schema;
         assert_eq!(address.name.as_deref(), Some("payload.address"));
-        let items = schema.field("lineItems").unwrap().schema.value_schema.clone().unwrap();
+        let items = schema
+            .field("lineItems")
+            .unwrap()
+            .schema
+            .value_schema
+            .clone()
+            .unwrap();
         assert_eq!(items.name.as_deref(), Some("payload.lineItems"));
         let item_fields: Vec<&str> = items.fields.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(item_fields, ["id", "item", "qty"]);
@@ -308,7 +326,10 @@ mod tests {
         let Some(Value::Array(li)) = v.get("lineItems") else {
             panic!()
         };
-        assert_eq!(li[1].as_struct().unwrap().get("qty"), Some(&Value::Int32(3)));
+        assert_eq!(
+            li[1].as_struct().unwrap().get("qty"),
+            Some(&Value::Int32(3))
+        );
         assert_eq!(li[0].as_struct().unwrap().get("qty"), Some(&Value::Null));
     }
 
@@ -324,7 +345,10 @@ mod tests {
         assert_eq!(s.field("n").unwrap().schema.schema_type, SchemaType::Bytes);
         let e = &s.field("e").unwrap().schema;
         assert_eq!(e.schema_type, SchemaType::Array);
-        assert_eq!(e.value_schema.as_ref().unwrap().schema_type, SchemaType::String);
+        assert_eq!(
+            e.value_schema.as_ref().unwrap().schema_type,
+            SchemaType::String
+        );
     }
 
     #[test]

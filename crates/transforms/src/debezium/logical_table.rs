@@ -12,7 +12,9 @@
 
 use std::sync::Arc;
 
-use sluice_connect_api::config::{ConfigDef, ConfigKey, ConfigType, ConfigValues, Importance, Props, Validator};
+use sluice_connect_api::config::{
+    ConfigDef, ConfigKey, ConfigType, ConfigValues, Importance, Props, Validator,
+};
 use sluice_connect_api::{
     ConfigIssue, ConnectError, Result, Schema, SchemaBuilder, SchemaRef, SchemaType, SourceRecord,
     Struct, Transform, TransformPlugin, Value,
@@ -20,7 +22,7 @@ use sluice_connect_api::{
 
 use crate::common::{invalid, issues_error, push_field, valid_regex, SmtPlugin};
 
-use super::util::{take, is_envelope, ptr, Cache, JavaRegexReplace, NameAdjustment};
+use super::util::{is_envelope, ptr, take, Cache, JavaRegexReplace, NameAdjustment};
 
 pub const CLASS: &str = "io.debezium.transforms.ByLogicalTableRouter";
 pub const TO_LOGICAL_TOPIC_CLASS: &str = "io.debezium.transforms.ToLogicalTopicRouter";
@@ -94,9 +96,13 @@ impl ByLogicalTableRouter {
         v: &ConfigValues,
     ) -> std::result::Result<Self, ConfigIssue> {
         let replacement = v.get_string("topic.replacement").unwrap_or_default();
-        let topic = JavaRegexReplace::new(v.get_string("topic.regex").unwrap_or_default(), replacement)
-            .map_err(|e| invalid("topic.replacement", replacement, e))?;
-        let key_regex = v.get_string("key.field.regex").map(str::trim).filter(|s| !s.is_empty());
+        let topic =
+            JavaRegexReplace::new(v.get_string("topic.regex").unwrap_or_default(), replacement)
+                .map_err(|e| invalid("topic.replacement", replacement, e))?;
+        let key_regex = v
+            .get_string("key.field.regex")
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
         let key_field = match key_regex {
             Some(re) => {
                 let replacement = v
@@ -105,8 +111,9 @@ impl ByLogicalTableRouter {
                     .filter(|s| !s.is_empty())
                     .ok_or_else(|| ConfigIssue {
                         key: "key.field.replacement".into(),
-                        message: "key.field.replacement must be non-empty if key.field.regex is set."
-                            .into(),
+                        message:
+                            "key.field.replacement must be non-empty if key.field.regex is set."
+                                .into(),
                     })?;
                 Some(
                     JavaRegexReplace::new(re, replacement)
@@ -119,7 +126,10 @@ impl ByLogicalTableRouter {
             topic,
             key_field,
             enforce_uniqueness: v.get_bool("key.enforce.uniqueness"),
-            key_field_name: v.get_string("key.field.name").unwrap_or(default_key_field).to_string(),
+            key_field_name: v
+                .get_string("key.field.name")
+                .unwrap_or(default_key_field)
+                .to_string(),
             names: NameAdjustment::parse(v.get_string("schema.name.adjustment.mode")),
             topics: Cache::new(1024),
             keys: Cache::new(256),
@@ -163,9 +173,14 @@ impl ByLogicalTableRouter {
     fn key_schema(&self, old: &SchemaRef, topic: &Arc<str>) -> Result<SchemaRef> {
         self.keys
             .get_or_try((ptr(old), Arc::as_ptr(topic) as *const u8 as usize), || {
-                let mut s = Self::renamed(old, self.names.schema_name(&format!("{topic}.Key")), true);
+                let mut s =
+                    Self::renamed(old, self.names.schema_name(&format!("{topic}.Key")), true);
                 if self.enforce_uniqueness {
-                    push_field(&mut s, &self.key_field_name, SchemaBuilder::string().build())?;
+                    push_field(
+                        &mut s,
+                        &self.key_field_name,
+                        SchemaBuilder::string().build(),
+                    )?;
                 }
                 Ok::<_, ConnectError>((old.clone(), topic.clone(), Arc::new(s)))
             })
@@ -185,7 +200,11 @@ impl ByLogicalTableRouter {
                             true,
                         ))
                     });
-                let mut s = Self::renamed(old, self.names.schema_name(&format!("{topic}.Envelope")), false);
+                let mut s = Self::renamed(
+                    old,
+                    self.names.schema_name(&format!("{topic}.Envelope")),
+                    false,
+                );
                 let mut positions = Vec::new();
                 for f in &old.fields {
                     let mut field = f.clone();
@@ -218,7 +237,9 @@ impl Transform for ByLogicalTableRouter {
             return Ok(Some(record));
         };
         if routed.topic.is_empty() {
-            tracing::warn!("Routing regex returned an empty topic name, propagating original record");
+            tracing::warn!(
+                "Routing regex returned an empty topic name, propagating original record"
+            );
             return Ok(Some(record));
         }
         match take(&mut record.key) {
@@ -265,16 +286,19 @@ impl Transform for ByLogicalTableRouter {
 /// `io.debezium.transforms.ByLogicalTableRouter`.
 pub fn plugin() -> Arc<dyn TransformPlugin> {
     const KEY_FIELD: &str = "__dbz__physicalTableIdentifier";
-    SmtPlugin::new(CLASS, &["ByLogicalTableRouter"], config_def(KEY_FIELD), |v| {
-        Ok(Box::new(ByLogicalTableRouter::from_values(KEY_FIELD, v)?) as Box<dyn Transform>)
-    })
+    SmtPlugin::define(
+        CLASS,
+        &["ByLogicalTableRouter"],
+        config_def(KEY_FIELD),
+        |v| Ok(Box::new(ByLogicalTableRouter::from_values(KEY_FIELD, v)?) as Box<dyn Transform>),
+    )
 }
 
 /// `io.debezium.transforms.ToLogicalTopicRouter` (Debezium 3.x's name for
 /// the same transform, with key field `__dbz__sourceIdentifier`).
 pub fn to_logical_topic_plugin() -> Arc<dyn TransformPlugin> {
     const KEY_FIELD: &str = "__dbz__sourceIdentifier";
-    SmtPlugin::new(
+    SmtPlugin::define(
         TO_LOGICAL_TOPIC_CLASS,
         &["ToLogicalTopicRouter"],
         config_def(KEY_FIELD),

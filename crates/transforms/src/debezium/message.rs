@@ -7,7 +7,9 @@
 
 use std::sync::Arc;
 
-use sluice_connect_api::config::{ConfigDef, ConfigKey, ConfigType, ConfigValues, Importance, Props};
+use sluice_connect_api::config::{
+    ConfigDef, ConfigKey, ConfigType, ConfigValues, Importance, Props,
+};
 use sluice_connect_api::{
     ConnectError, Result, Schema, SchemaBuilder, SchemaRef, SchemaType, SourceRecord, Struct,
     Transform, TransformPlugin, Value,
@@ -204,12 +206,12 @@ impl Transform for DecodeLogicalDecodingMessageContent {
         }
         let text = content_text(content).map_err(ConnectError::data)?;
         let row = decode_content(&self.data, &self.interner, &text).map_err(ConnectError::data)?;
-        let (_, _, schema) = self
-            .schemas
-            .get_or_try((ptr(&value_schema), ptr(row.schema())), || {
-                Self::envelope_schema(&value_schema, row.schema())
-                    .map(|s| (value_schema.clone(), row.schema().clone(), s))
-            })?;
+        let (_, _, schema) =
+            self.schemas
+                .get_or_try((ptr(&value_schema), ptr(row.schema())), || {
+                    Self::envelope_schema(&value_schema, row.schema())
+                        .map(|s| (value_schema.clone(), row.schema().clone(), s))
+                })?;
         let mut row = Some(row);
         let mut old = value.into_values().into_iter();
         let old_fields = &value_schema.fields;
@@ -233,7 +235,7 @@ impl Transform for DecodeLogicalDecodingMessageContent {
 /// The plugin
 /// (`io.debezium.connector.postgresql.transforms.DecodeLogicalDecodingMessageContent`).
 pub fn decode_plugin() -> Arc<dyn TransformPlugin> {
-    SmtPlugin::new(
+    SmtPlugin::define(
         DECODE_CLASS,
         &["DecodeLogicalDecodingMessageContent"],
         decode_config_def(),

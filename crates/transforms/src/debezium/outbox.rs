@@ -23,15 +23,15 @@ use sluice_connect_api::config::{
     ConfigDef, ConfigKey, ConfigType, ConfigValue, ConfigValues, Importance, Props, Validator,
 };
 use sluice_connect_api::{
-    ConfigIssue, ConnectError, Header, Result, SchemaBuilder, SchemaRef, SchemaType,
-    SourceRecord, Struct, Transform, TransformPlugin, Value,
+    ConfigIssue, ConnectError, Header, Result, SchemaBuilder, SchemaRef, SchemaType, SourceRecord,
+    Struct, Transform, TransformPlugin, Value,
 };
 
 use crate::common::{invalid, issues_error, push_field, valid_regex, SmtPlugin};
 
 use super::json::{EmptyArrayBehavior, JsonSchemaData, NullBehavior};
 use super::message::{content_text, decode_content, is_message, message_parts};
-use super::util::{take, is_envelope, ptr, Cache, Interner, JavaRegexReplace, NameAdjustment};
+use super::util::{is_envelope, ptr, take, Cache, Interner, JavaRegexReplace, NameAdjustment};
 
 pub const CLASS: &str = "io.debezium.transforms.outbox.EventRouter";
 
@@ -47,7 +47,10 @@ fn validate_placements(v: &ConfigValue) -> std::result::Result<(), String> {
                     items.join(",")
                 ));
             }
-            if !PLACEMENTS.iter().any(|p| p.eq_ignore_ascii_case(parts[1].trim())) {
+            if !PLACEMENTS
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(parts[1].trim()))
+            {
                 return Err(format!(
                     "'{}' is not a placement; use one of {}",
                     parts[1].trim(),
@@ -219,7 +222,9 @@ impl EventRouter {
                 }
             })
             .collect::<Vec<_>>();
-        let only_headers = !additional.iter().any(|a| a.placement == Placement::Envelope);
+        let only_headers = !additional
+            .iter()
+            .any(|a| a.placement == Placement::Envelope);
         let invalid_op = match s("table.op.invalid.behavior").to_ascii_lowercase().as_str() {
             "error" => InvalidOp::Error,
             "fatal" => InvalidOp::Fatal,
@@ -227,9 +232,15 @@ impl EventRouter {
         };
         let router = JavaRegexReplace::new(&s("route.topic.regex"), &s("route.topic.replacement"))
             .map_err(|e| invalid("route.topic.replacement", &s("route.topic.replacement"), e))?;
-        for key in ["tracing.span.context.field", "tracing.operation.name", "tracing.with.context.field.only"] {
+        for key in [
+            "tracing.span.context.field",
+            "tracing.operation.name",
+            "tracing.with.context.field.only",
+        ] {
             if props.contains_key(key) {
-                tracing::warn!("EventRouter: {key} has no effect in sluice (no OpenTelemetry tracing)");
+                tracing::warn!(
+                    "EventRouter: {key} has no effect in sluice (no OpenTelemetry tracing)"
+                );
             }
         }
         let json = JsonSchemaData {
@@ -251,8 +262,14 @@ impl EventRouter {
             field_id: s("table.field.event.id"),
             field_key: Some(s("table.field.event.key")).filter(|k| !k.is_empty()),
             field_payload: s("table.field.event.payload"),
-            field_timestamp: v.get_string("table.field.event.timestamp").filter(|t| !t.is_empty()).map(str::to_string),
-            field_version: v.get_string("table.field.event.schema.version").filter(|t| !t.is_empty()).map(str::to_string),
+            field_timestamp: v
+                .get_string("table.field.event.timestamp")
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
+            field_version: v
+                .get_string("table.field.event.schema.version")
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
             route_by: s("route.by.field"),
             additional,
             missing_ignore: s("table.field.additional.missing").eq_ignore_ascii_case("ignore"),
@@ -262,7 +279,12 @@ impl EventRouter {
             json,
             tombstone_on_empty: v.get_bool("route.tombstone.on.empty.payload"),
             router,
-            message_prefixes: v.get_list("logical.message.prefixes").iter().filter(|p| !p.is_empty()).cloned().collect(),
+            message_prefixes: v
+                .get_list("logical.message.prefixes")
+                .iter()
+                .filter(|p| !p.is_empty())
+                .cloned()
+                .collect(),
             interner: Interner::new(256),
             envelopes: Cache::new(256),
             rows: Cache::new(256),
@@ -294,7 +316,9 @@ impl EventRouter {
         let field = |name: &str, what: &str| {
             row.field(name)
                 .map(|f| (f.index, f.schema.clone()))
-                .ok_or_else(|| ConnectError::data(format!("Unable to find {what} field {name} in event")))
+                .ok_or_else(|| {
+                    ConnectError::data(format!("Unable to find {what} field {name} in event"))
+                })
         };
         let payload = field(&self.field_payload, "payload")?;
         let id = field(&self.field_id, "event-id")?;
@@ -337,7 +361,9 @@ impl EventRouter {
             Some(f) => {
                 let (i, s) = field(f, "schema version")?;
                 if s.schema_type != SchemaType::Int32 {
-                    return Err(ConnectError::data(format!("Field {f} (schema version) is not int32")));
+                    return Err(ConnectError::data(format!(
+                        "Field {f} (schema version) is not int32"
+                    )));
                 }
                 Some(i)
             }
@@ -347,7 +373,9 @@ impl EventRouter {
         for a in &self.additional {
             match row.field(&a.field) {
                 Some(f) => {
-                    if a.placement == Placement::Partition && f.schema.schema_type != SchemaType::Int32 {
+                    if a.placement == Placement::Partition
+                        && f.schema.schema_type != SchemaType::Int32
+                    {
                         return Err(ConnectError::data(format!(
                             "Field {} (partition placement) is not int32",
                             a.field
@@ -357,7 +385,10 @@ impl EventRouter {
                 }
                 None if self.missing_ignore => {}
                 None => {
-                    return Err(ConnectError::data(format!("Unable to find field {} in event", a.field)))
+                    return Err(ConnectError::data(format!(
+                        "Unable to find field {} in event",
+                        a.field
+                    )))
                 }
             }
         }
@@ -421,7 +452,8 @@ impl EventRouter {
             }
         }
         let s = Arc::new(s);
-        self.value_schemas.insert(key, (payload_schema.clone(), s.clone()));
+        self.value_schemas
+            .insert(key, (payload_schema.clone(), s.clone()));
         Ok(s)
     }
 
@@ -462,7 +494,12 @@ impl EventRouter {
     }
 
     /// Routes one outbox row; `ts_ms` is the change event's.
-    fn route_row(&self, mut record: SourceRecord, row: Struct, ts_ms: Option<i64>) -> Result<Option<SourceRecord>> {
+    fn route_row(
+        &self,
+        mut record: SourceRecord,
+        row: Struct,
+        ts_ms: Option<i64>,
+    ) -> Result<Option<SourceRecord>> {
         let plan = self.row_plan(row.schema())?;
         let mut values = row.into_values();
         let timestamp = match plan.timestamp {
@@ -538,7 +575,10 @@ impl EventRouter {
             let mut v = Vec::with_capacity(1 + envelope_extra.len());
             v.push(payload);
             v.extend(envelope_extra);
-            (Some(schema.clone()), Value::Struct(Struct::from_values(schema, v)))
+            (
+                Some(schema.clone()),
+                Value::Struct(Struct::from_values(schema, v)),
+            )
         };
         record.topic = self.topic(&routed);
         record.kafka_partition = partition;
@@ -557,12 +597,10 @@ impl EventRouter {
         let ts_ms = value.get("ts_ms").and_then(Value::as_i64);
         let (prefix, content) = message_parts(&value)
             .ok_or_else(|| ConnectError::data("message event without a message block"))?;
-        let text = content_text(content).map_err(|e| {
-            ConnectError::data(format!("outbox message with prefix {prefix}: {e}"))
-        })?;
-        let row = decode_content(&self.json, &self.interner, &text).map_err(|e| {
-            ConnectError::data(format!("outbox message with prefix {prefix}: {e}"))
-        })?;
+        let text = content_text(content)
+            .map_err(|e| ConnectError::data(format!("outbox message with prefix {prefix}: {e}")))?;
+        let row = decode_content(&self.json, &self.interner, &text)
+            .map_err(|e| ConnectError::data(format!("outbox message with prefix {prefix}: {e}")))?;
         self.route_row(record, row, ts_ms)
     }
 }
@@ -602,11 +640,17 @@ impl Transform for EventRouter {
             "u" => {
                 return match self.invalid_op {
                     InvalidOp::Warn => {
-                        tracing::warn!("Unexpected update message received {:?} and ignored", record.key);
+                        tracing::warn!(
+                            "Unexpected update message received {:?} and ignored",
+                            record.key
+                        );
                         Ok(None)
                     }
                     InvalidOp::Error => {
-                        tracing::error!("Unexpected update message received {:?} and ignored", record.key);
+                        tracing::error!(
+                            "Unexpected update message received {:?} and ignored",
+                            record.key
+                        );
                         Ok(None)
                     }
                     InvalidOp::Fatal => Err(ConnectError::data(format!(
@@ -632,7 +676,7 @@ impl Transform for EventRouter {
 
 /// The plugin (`io.debezium.transforms.outbox.EventRouter`).
 pub fn plugin() -> Arc<dyn TransformPlugin> {
-    SmtPlugin::new(CLASS, &["EventRouter"], config_def(), |v| {
+    SmtPlugin::define(CLASS, &["EventRouter"], config_def(), |v| {
         Ok(Box::new(EventRouter::from_values(v)?) as Box<dyn Transform>)
     })
 }

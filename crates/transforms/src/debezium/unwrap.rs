@@ -15,15 +15,14 @@ use sluice_connect_api::config::{
     ConfigDef, ConfigKey, ConfigType, ConfigValues, Importance, Props, Validator,
 };
 use sluice_connect_api::{
-    ConfigIssue, ConnectError, Header, Result, Schema, SchemaRef, SchemaType, SourceRecord,
-    Struct, Transform, TransformPlugin, Value,
+    ConfigIssue, ConnectError, Header, Result, Schema, SchemaRef, SchemaType, SourceRecord, Struct,
+    Transform, TransformPlugin, Value,
 };
 
 use crate::common::{invalid, issues_error, push_field, SmtPlugin};
 
-use super::util::{take, 
-    is_envelope, optional_copy, optional_string, ptr, string_header,
-    struct_basics, Cache,
+use super::util::{
+    is_envelope, optional_copy, optional_string, ptr, string_header, struct_basics, take, Cache,
 };
 
 pub const CLASS: &str = "io.debezium.transforms.ExtractNewRecordState";
@@ -221,7 +220,11 @@ impl FieldReference {
             p
         };
         let splits: Vec<&str> = parts[0].split('.').collect();
-        let field = if splits.len() == 1 { splits[0] } else { splits[1] };
+        let field = if splits.len() == 1 {
+            splits[0]
+        } else {
+            splits[1]
+        };
         let parent = if splits.len() == 1 {
             determine_struct(field).map(str::to_string)
         } else {
@@ -349,7 +352,6 @@ struct EnvelopePlan {
     _pin: SchemaRef,
     before: Option<usize>,
     after: Option<usize>,
-    op: Option<usize>,
     /// The schema of the `after` field (`before` when there is none): the
     /// value schema of unwrapped records.
     row_schema: Option<SchemaRef>,
@@ -452,7 +454,6 @@ impl ExtractNewRecordState {
         self.envelopes.get_or_try(ptr(schema), || {
             let before = schema.field("before").map(|f| f.index);
             let after = schema.field("after").map(|f| f.index);
-            let op = schema.field("op").map(|f| f.index);
             let row_schema = schema
                 .field("after")
                 .or_else(|| schema.field("before"))
@@ -469,7 +470,6 @@ impl ExtractNewRecordState {
                 _pin: schema.clone(),
                 before,
                 after,
-                op,
                 row_schema,
                 fields,
                 headers,
@@ -647,8 +647,7 @@ impl ExtractNewRecordState {
         }
         self.dropped.get_or_try((ptr(schema), names.to_vec()), || {
             let drop = |f: &sluice_connect_api::Field| {
-                names.contains(&f.name)
-                    && (!self.drop_keep_compatible || f.schema.optional)
+                names.contains(&f.name) && (!self.drop_keep_compatible || f.schema.optional)
             };
             if !schema.fields.iter().any(drop) {
                 return Ok::<_, ConnectError>(None);
@@ -672,11 +671,7 @@ impl ExtractNewRecordState {
 
 fn apply_drop(plan: &DropPlan, s: Struct) -> Struct {
     let mut values = s.into_values();
-    let kept = plan
-        .keep
-        .iter()
-        .map(|i| take(&mut values[*i]))
-        .collect();
+    let kept = plan.keep.iter().map(|i| take(&mut values[*i])).collect();
     Struct::from_values(plan.schema.clone(), kept)
 }
 
@@ -730,7 +725,6 @@ impl Transform for ExtractNewRecordState {
         let Value::Struct(before) = before else {
             // Neither before nor after: a truncate (or a message turned into
             // an envelope without a row); dropped as Debezium does.
-            let _ = plan.op;
             return Ok(None);
         };
         // A delete.
@@ -765,7 +759,7 @@ impl Transform for ExtractNewRecordState {
 
 /// The plugin (`io.debezium.transforms.ExtractNewRecordState`).
 pub fn plugin() -> Arc<dyn TransformPlugin> {
-    SmtPlugin::new(CLASS, &["ExtractNewRecordState"], config_def(), |v| {
+    SmtPlugin::define(CLASS, &["ExtractNewRecordState"], config_def(), |v| {
         Ok(Box::new(ExtractNewRecordState::from_values(v)?) as Box<dyn Transform>)
     })
 }

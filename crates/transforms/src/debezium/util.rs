@@ -154,7 +154,11 @@ impl<K: Hash + Eq, V: Clone> Cache<K, V> {
 
     /// The cached value, or `make`'s (which runs without the lock held).
     #[inline]
-    pub(crate) fn get_or_try<E>(&self, key: K, make: impl FnOnce() -> Result<V, E>) -> Result<V, E> {
+    pub(crate) fn get_or_try<E>(
+        &self,
+        key: K,
+        make: impl FnOnce() -> Result<V, E>,
+    ) -> Result<V, E> {
         if let Some(v) = self.get(&key) {
             return Ok(v);
         }
@@ -305,12 +309,13 @@ mod tests {
     fn java_replacement_follows_matcher_rules() {
         let r = JavaRegexReplace::new("(.*)customers_shard(.*)", "$1customers_all_shards").unwrap();
         assert_eq!(
-            r.apply("mysql-server-1.inventory.customers_shard_1").as_deref(),
+            r.apply("mysql-server-1.inventory.customers_shard_1")
+                .as_deref(),
             Some("mysql-server-1.inventory.customers_all_shards")
         );
         assert_eq!(r.apply("other"), None);
-        let r = JavaRegexReplace::new("(?<routedByValue>.*)", "outbox.event.${routedByValue}")
-            .unwrap();
+        let r =
+            JavaRegexReplace::new("(?<routedByValue>.*)", "outbox.event.${routedByValue}").unwrap();
         assert_eq!(r.apply("Order").as_deref(), Some("outbox.event.Order"));
         // `$12` with one group is group 1 then a literal 2; `\$` is a dollar.
         let r = JavaRegexReplace::new("(a)", "$12\\$").unwrap();

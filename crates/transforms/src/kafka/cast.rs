@@ -15,7 +15,7 @@ use sluice_connect_api::config::ConfigValue;
 use sluice_connect_api::data::logical;
 use sluice_connect_api::{
     ConfigDef, ConfigKey, ConfigType, ConnectError, Importance, Result, Schema, SchemaRef,
-    SchemaType, SourceRecord, Struct, Transform, TransformPlugin, Validator, Value,
+    SchemaType, SourceRecord, Transform, TransformPlugin, Validator, Value,
 };
 
 use super::datefmt::MILLIS_PER_DAY;
@@ -23,8 +23,8 @@ use super::java;
 use super::replace_field::java_split_colon;
 use super::replace_null_with_default_key;
 use crate::common::{
-    class_of, copy_basics, map_get, map_put, push_field, require_map, require_struct, with_default,
-    SchemaCache, Side, SmtPlugin,
+    class_of, copy_basics, map_get, map_put, new_struct, push_field, require_map, require_struct,
+    with_default, SchemaCache, Side, SmtPlugin,
 };
 
 pub const KEY_CLASS: &str = "org.apache.kafka.connect.transforms.Cast$Key";
@@ -140,7 +140,7 @@ pub fn plugins() -> Vec<Arc<dyn TransformPlugin>> {
     [(KEY_CLASS, Side::Key), (VALUE_CLASS, Side::Value)]
         .into_iter()
         .map(|(class, side)| {
-            SmtPlugin::new(class, &[], config_def(), move |c| {
+            SmtPlugin::define(class, &[], config_def(), move |c| {
                 let casts = parse_spec(c.get_list("spec")).map_err(|e| {
                     crate::common::invalid("spec", &c.get_list("spec").join(","), e)
                 })?;
@@ -159,7 +159,8 @@ pub struct Cast {
     side: Side,
     casts: Casts,
     replace_null_with_default: bool,
-    cache: SchemaCache<SchemaRef>,
+    /// Input schema → (output schema, the cast of each field, by position).
+    cache: SchemaCache<Arc<(SchemaRef, Vec<Option<SchemaType>>)>>,
 }
 
 fn out_of_range(value: &Value) -> ConnectError {
@@ -167,7 +168,9 @@ fn out_of_range(value: &Value) -> ConnectError {
         Value::String(s) => s.clone(),
         other => format!("{other:?}"),
     };
-    ConnectError::data(format!("Value ({text}) was out of range for requested data type"))
+    ConnectError::data(format!(
+        "Value ({text}) was out of range for requested data type"
+    ))
 }
 
 fn unexpected(value: &Value) -> ConnectError {
@@ -341,12 +344,29 @@ fn target_schema(t: SchemaType) -> Schema {
 
 /// Connect's logical types, which a cast turns into their plain type.
 fn is_connect_logical(schema: &Schema) -> bool {
-    [logical::DECIMAL, logical::DATE, logical::TIME, logical::TIMESTAMP]
-        .iter()
-        .any(|n| schema.is_named(n))
+    [
+        logical::DECIMAL,
+        logical::DATE,
+        logical::TIME,
+        logical::TIMESTAMP,
+    ]
+    .iter()
+    .any(|n| schema.is_named(n))
 }
 
 impl Cast {
+    fn plan(&self, schema: &SchemaRef) -> Result<Arc<(SchemaRef, Vec<Option<SchemaType>>)>> {
+        let per_field = match &self.casts {
+            Casts::Whole(_) => Vec::new(),
+            Casts::Fields(casts) => schema
+                .fields
+                .iter()
+                .map(|f| casts.get(&f.name).copied())
+                .collect(),
+        };
+        Ok(Arc::new((self.updated_schema(schema)?, per_field)))
+    }
+
     fn updated_schema(&self, schema: &SchemaRef) -> Result<SchemaRef> {
         let mut out = match &self.casts {
             Casts::Whole(t) => {
@@ -406,31 +426,31 @@ impl Transform for Cast {
                 }
                 self.side.put(&mut record, None, Value::Map(entries));
             }
-            (Some(schema), casts) => {
-                let updated = self
-                    .cache
-                    .get_or_try_insert(&schema, |s| self.updated_schema(s))?;
-                let out = match casts {
-                    Casts::Whole(t) => cast_value(Some(&schema), value, *t)?,
-                    Casts::Fields(casts) => {
-                        let value = require_struct(value, PURPOSE)?;
-                        let in_schema = value.schema().clone();
-                        let values = value
-                            .into_values()
-                            .into_iter()
-                            .zip(&in_schema.fields)
-                            .map(|(v, field)| {
-                                let v = with_default(v, field, self.replace_null_with_default);
-                                match casts.get(&field.name) {
-                                    Some(t) => cast_value(Some(&field.schema), v, *t),
-                                    None => Ok(v),
-                                }
-                            })
-                            .collect::<Result<Vec<_>>>()?;
-                        Value::Struct(Struct::from_values(updated.clone(), values))
-                    }
-                };
-                self.side.put(&mut record, Some(updated), out);
+            (Some(schema), Casts::Whole(t)) => {
+                let plan = self.cache.get_or_try_insert(&schema, |s| self.plan(s))?;
+                let out = cast_value(Some(&schema), value, *t)?;
+                self.side.put(&mut record, Some(plan.0.clone()), out);
+            }
+            (Some(_), Casts::Fields(_)) => {
+                let value = require_struct(value, PURPOSE)?;
+                let in_schema = value.schema().clone();
+                let plan = self.cache.get_or_try_insert(&in_schema, |s| self.plan(s))?;
+                let (updated, per_field) = &*plan;
+                let values = value
+                    .into_values()
+                    .into_iter()
+                    .zip(&in_schema.fields)
+                    .zip(per_field)
+                    .map(|((v, field), cast)| {
+                        let v = with_default(v, field, self.replace_null_with_default);
+                        match cast {
+                            Some(t) => cast_value(Some(&field.schema), v, *t),
+                            None => Ok(v),
+                        }
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let out = Value::Struct(new_struct(updated.clone(), values)?);
+                self.side.put(&mut record, Some(updated.clone()), out);
             }
         }
         Ok(Some(record))
@@ -441,10 +461,14 @@ impl Transform for Cast {
 mod tests {
     use super::*;
     use crate::kafka::testutil::*;
+    use sluice_connect_api::Struct;
     use sluice_connect_api::{Decimal, SchemaBuilder};
 
     fn whole(spec: &str, schema: Option<SchemaRef>, v: Value) -> SourceRecord {
-        apply(transform(VALUE_CLASS, &[("spec", spec)]).as_ref(), value_record(schema, v))
+        apply(
+            transform(VALUE_CLASS, &[("spec", spec)]).as_ref(),
+            value_record(schema, v),
+        )
     }
 
     // Kafka's CastTest: configuration.
@@ -461,34 +485,67 @@ mod tests {
         assert!(msg("foo:bytes").contains("does not support casting to BYTES"));
         assert!(msg("foo:int8:extra").ends_with("Invalid rename mapping: foo:int8:extra"));
         assert!(msg("foo:int8,int32").ends_with("Cast transformations that specify a type to cast the entire value to may only specify a single cast in their spec"));
-        assert_eq!(issues(KEY_CLASS, &[("spec", "foo:int8,bar:STRING")]), vec![]);
+        assert_eq!(
+            issues(KEY_CLASS, &[("spec", "foo:int8,bar:STRING")]),
+            vec![]
+        );
         assert_eq!(issues(KEY_CLASS, &[])[0].key, "spec");
     }
 
     #[test]
     fn null_records_pass() {
-        for (class, schema) in [(VALUE_CLASS, Some(SchemaBuilder::string().build())), (VALUE_CLASS, None)] {
+        for (class, schema) in [
+            (VALUE_CLASS, Some(SchemaBuilder::string().build())),
+            (VALUE_CLASS, None),
+        ] {
             let t = transform(class, &[("spec", "foo:int64")]);
             let r = SourceRecord::new(None, None, "topic", schema, Value::Null)
                 .with_key(Some(SchemaBuilder::string().build()), Value::from("key"));
             assert_eq!(apply(t.as_ref(), r.clone()), r);
         }
         let t = transform(KEY_CLASS, &[("spec", "foo:int64")]);
-        let r = SourceRecord::new(None, None, "topic", Some(SchemaBuilder::string().build()), Value::from("value"));
+        let r = SourceRecord::new(
+            None,
+            None,
+            "topic",
+            Some(SchemaBuilder::string().build()),
+            Value::from("value"),
+        );
         assert_eq!(apply(t.as_ref(), r.clone()), r);
     }
 
     #[test]
     fn field_with_default_value() {
         for (flag, expected) in [("false", Value::Null), ("true", Value::from("10"))] {
-            let t = transform(VALUE_CLASS, &[("spec", "magic:string"), ("replace.null.with.default", flag)]);
+            let t = transform(
+                VALUE_CLASS,
+                &[
+                    ("spec", "magic:string"),
+                    ("replace.null.with.default", flag),
+                ],
+            );
             let schema = SchemaBuilder::struct_()
-                .field("magic", SchemaBuilder::int32().optional().default_value(Value::Int32(10)).build())
+                .field(
+                    "magic",
+                    SchemaBuilder::int32()
+                        .optional()
+                        .default_value(Value::Int32(10))
+                        .build(),
+                )
                 .build();
-            let out = apply(t.as_ref(), value_record(Some(schema.clone()), Value::Struct(Struct::new(schema))));
+            let out = apply(
+                t.as_ref(),
+                value_record(Some(schema.clone()), Value::Struct(Struct::new(schema))),
+            );
             let s = out.value_schema.unwrap();
-            assert_eq!(s.field("magic").unwrap().schema.schema_type, SchemaType::String);
-            assert_eq!(s.field("magic").unwrap().schema.default, Some(Value::from("10")));
+            assert_eq!(
+                s.field("magic").unwrap().schema.schema_type,
+                SchemaType::String
+            );
+            assert_eq!(
+                s.field("magic").unwrap().schema.default,
+                Some(Value::from("10"))
+            );
             assert_eq!(out.value.as_struct().unwrap().get("magic"), Some(&expected));
         }
     }
@@ -520,24 +577,40 @@ mod tests {
             assert_eq!(out.value_schema, None);
             assert_eq!(out.value, v, "{spec}");
         }
-        assert_eq!(whole("boolean", int32(), Value::Int32(0)).value, Value::Boolean(false));
-        assert_eq!(whole("boolean", None, Value::Int32(0)).value, Value::Boolean(false));
+        assert_eq!(
+            whole("boolean", int32(), Value::Int32(0)).value,
+            Value::Boolean(false)
+        );
+        assert_eq!(
+            whole("boolean", None, Value::Int32(0)).value,
+            Value::Boolean(false)
+        );
     }
 
     #[test]
     fn whole_logical_values_to_string() {
-        let out = whole("string", Some(logical::decimal(0).build()), Value::Decimal(Decimal::new(42, 0)));
+        let out = whole(
+            "string",
+            Some(logical::decimal(0).build()),
+            Value::Decimal(Decimal::new(42, 0)),
+        );
         assert_eq!(out.value, Value::from("42"));
         assert_eq!(out.value_schema.unwrap().name, None);
         let ts = MILLIS_PER_DAY + 1;
-        let out = whole("string", Some(logical::timestamp().build()), Value::Int64(ts));
+        let out = whole(
+            "string",
+            Some(logical::timestamp().build()),
+            Value::Int64(ts),
+        );
         assert_eq!(out.value, Value::from("1970-01-02T00:00:00.001Z"));
         assert_eq!(out.value_schema.unwrap().schema_type, SchemaType::String);
     }
 
     #[test]
     fn whole_record_default_value() {
-        let schema = SchemaBuilder::float32().default_value(Value::Float32(-42.125)).build();
+        let schema = SchemaBuilder::float32()
+            .default_value(Value::Float32(-42.125))
+            .build();
         let out = whole("int32", Some(schema), Value::Float32(42.125));
         assert_eq!(out.value, Value::Int32(42));
         assert_eq!(out.value_schema.unwrap().default, Some(Value::Int32(-42)));
@@ -546,7 +619,9 @@ mod tests {
     #[test]
     fn whole_record_schemaless_unsupported_type() {
         let t = transform(VALUE_CLASS, &[("spec", "int8")]);
-        let e = t.apply(value_record(None, Value::Array(vec![Value::from("foo")]))).unwrap_err();
+        let e = t
+            .apply(value_record(None, Value::Array(vec![Value::from("foo")])))
+            .unwrap_err();
         assert_eq!(e.message(), "Cast transformation does not support casting from ARRAY; supported types are [INT8, INT16, INT32, INT64, FLOAT32, FLOAT64, BOOLEAN, STRING, BYTES]");
     }
 
@@ -562,7 +637,10 @@ mod tests {
             .field("time_to_int64", logical::time().build())
             .field("decimal_to_int32", logical::decimal(0).build())
             .field("timestamp_to_float64", logical::timestamp().build())
-            .field("null_timestamp_to_int32", logical::timestamp().optional().build())
+            .field(
+                "null_timestamp_to_int32",
+                logical::timestamp().optional().build(),
+            )
             .build();
         let value = Struct::from_values(
             schema.clone(),
@@ -581,19 +659,34 @@ mod tests {
         assert_eq!(v.get("timestamp_to_int64"), Some(&Value::Int64(0)));
         assert_eq!(v.get("time_to_int64"), Some(&Value::Int64(1)));
         assert_eq!(v.get("decimal_to_int32"), Some(&Value::Int32(i32::MIN)));
-        assert_eq!(v.get("timestamp_to_float64"), Some(&Value::Float64(9.223372036854776E18)));
+        assert_eq!(
+            v.get("timestamp_to_float64"),
+            Some(&Value::Float64(9.223372036854776E18))
+        );
         assert_eq!(v.get("null_timestamp_to_int32"), Some(&Value::Null));
         let s = v.schema();
-        assert_eq!(s.field("date_to_int32").unwrap().schema.schema_type, SchemaType::Int32);
+        assert_eq!(
+            s.field("date_to_int32").unwrap().schema.schema_type,
+            SchemaType::Int32
+        );
         assert_eq!(s.field("date_to_int32").unwrap().schema.name, None);
-        assert_eq!(s.field("time_to_int64").unwrap().schema.schema_type, SchemaType::Int64);
+        assert_eq!(
+            s.field("time_to_int64").unwrap().schema.schema_type,
+            SchemaType::Int64
+        );
         assert!(s.field("null_timestamp_to_int32").unwrap().schema.optional);
         assert!(v.validate().is_ok());
     }
 
     #[test]
     fn logical_to_string() {
-        let t = transform(VALUE_CLASS, &[("spec", "date:string,decimal:string,time:string,timestamp:string")]);
+        let t = transform(
+            VALUE_CLASS,
+            &[(
+                "spec",
+                "date:string,decimal:string,time:string,timestamp:string",
+            )],
+        );
         let schema = SchemaBuilder::struct_()
             .field("date", logical::date().build())
             .field("decimal", logical::decimal(0).build())
@@ -614,7 +707,10 @@ mod tests {
         assert_eq!(v.get("date"), Some(&Value::from("1970-01-02")));
         assert_eq!(v.get("decimal"), Some(&Value::from("1982")));
         assert_eq!(v.get("time"), Some(&Value::from("01:00:00.000Z")));
-        assert_eq!(v.get("timestamp"), Some(&Value::from("2017-01-03T06:30:01.864Z")));
+        assert_eq!(
+            v.get("timestamp"),
+            Some(&Value::from("2017-01-03T06:30:01.864Z"))
+        );
     }
 
     #[test]
@@ -626,10 +722,20 @@ mod tests {
         let schema = SchemaBuilder::struct_()
             .field("int8", SchemaBuilder::int8().build())
             .field("int16", SchemaBuilder::int16().optional().build())
-            .field("int32", SchemaBuilder::int32().default_value(Value::Int32(2)).build())
+            .field(
+                "int32",
+                SchemaBuilder::int32()
+                    .default_value(Value::Int32(2))
+                    .build(),
+            )
             .field("int64", SchemaBuilder::int64().build())
             .field("float32", SchemaBuilder::float32().build())
-            .field("float64", SchemaBuilder::float64().default_value(Value::Float64(-1.125)).build())
+            .field(
+                "float64",
+                SchemaBuilder::float64()
+                    .default_value(Value::Float64(-1.125))
+                    .build(),
+            )
             .field("boolean", SchemaBuilder::boolean().build())
             .field("string", SchemaBuilder::string().build())
             .field("bigdecimal", logical::decimal(0).build())
@@ -666,11 +772,17 @@ mod tests {
         assert!(s.field("int16").unwrap().schema.optional);
         assert_eq!(v.get("int16"), Some(&Value::Int32(16)));
         assert_eq!(v.get("int32"), Some(&Value::Int64(32)));
-        assert_eq!(s.field("int32").unwrap().schema.default, Some(Value::Int64(2)));
+        assert_eq!(
+            s.field("int32").unwrap().schema.default,
+            Some(Value::Int64(2))
+        );
         assert_eq!(v.get("int64"), Some(&Value::Boolean(true)));
         assert_eq!(v.get("float32"), Some(&Value::Float64(32.0)));
         assert_eq!(v.get("float64"), Some(&Value::Boolean(true)));
-        assert_eq!(s.field("float64").unwrap().schema.default, Some(Value::Boolean(true)));
+        assert_eq!(
+            s.field("float64").unwrap().schema.default,
+            Some(Value::Boolean(true))
+        );
         assert_eq!(v.get("boolean"), Some(&Value::Int8(1)));
         assert_eq!(v.get("string"), Some(&Value::Int32(42)));
         assert_eq!(v.get("bigdecimal"), Some(&Value::from("42")));
@@ -680,8 +792,14 @@ mod tests {
         assert_eq!(v.get("byteArray"), Some(&Value::from("/ty6mHZUMhA=")));
         assert_eq!(v.get("optional"), Some(&Value::Null));
         assert!(s.field("optional").unwrap().schema.optional);
-        assert_eq!(s.field("optional").unwrap().schema.schema_type, SchemaType::Int32);
-        assert_eq!(s.field("timestamp").unwrap().schema.name.as_deref(), Some(logical::TIMESTAMP));
+        assert_eq!(
+            s.field("optional").unwrap().schema.schema_type,
+            SchemaType::Int32
+        );
+        assert_eq!(
+            s.field("timestamp").unwrap().schema.name.as_deref(),
+            Some(logical::TIMESTAMP)
+        );
         assert!(v.validate().is_ok());
     }
 
@@ -717,30 +835,68 @@ mod tests {
     fn java_conversion_rules() {
         let c = |v: Value, t: SchemaType| cast_value(None, v, t).unwrap();
         assert_eq!(c(Value::Int32(300), SchemaType::Int8), Value::Int8(44));
-        assert_eq!(c(Value::Float64(1e20), SchemaType::Int32), Value::Int32(i32::MAX));
+        assert_eq!(
+            c(Value::Float64(1e20), SchemaType::Int32),
+            Value::Int32(i32::MAX)
+        );
         assert_eq!(c(Value::Float64(300.7), SchemaType::Int8), Value::Int8(44));
-        assert_eq!(c(Value::Float64(0.5), SchemaType::Boolean), Value::Boolean(false));
-        assert_eq!(c(Value::Float32(1.5), SchemaType::String), Value::from("1.5"));
-        assert_eq!(c(Value::Float64(1e7), SchemaType::String), Value::from("1.0E7"));
-        assert_eq!(c(Value::from("TRUE"), SchemaType::Boolean), Value::Boolean(true));
-        assert_eq!(c(Value::from("yes"), SchemaType::Boolean), Value::Boolean(false));
-        assert_eq!(c(Value::from(" 2.5 "), SchemaType::Float64), Value::Float64(2.5));
-        assert_eq!(c(Value::Boolean(true), SchemaType::Float32), Value::Float32(1.0));
+        assert_eq!(
+            c(Value::Float64(0.5), SchemaType::Boolean),
+            Value::Boolean(false)
+        );
+        assert_eq!(
+            c(Value::Float32(1.5), SchemaType::String),
+            Value::from("1.5")
+        );
+        assert_eq!(
+            c(Value::Float64(1e7), SchemaType::String),
+            Value::from("1.0E7")
+        );
+        assert_eq!(
+            c(Value::from("TRUE"), SchemaType::Boolean),
+            Value::Boolean(true)
+        );
+        assert_eq!(
+            c(Value::from("yes"), SchemaType::Boolean),
+            Value::Boolean(false)
+        );
+        assert_eq!(
+            c(Value::from(" 2.5 "), SchemaType::Float64),
+            Value::Float64(2.5)
+        );
+        assert_eq!(
+            c(Value::Boolean(true), SchemaType::Float32),
+            Value::Float32(1.0)
+        );
         let e = cast_value(None, Value::from("300"), SchemaType::Int8).unwrap_err();
-        assert_eq!(e.message(), "Value (300) was out of range for requested data type");
+        assert_eq!(
+            e.message(),
+            "Value (300) was out of range for requested data type"
+        );
         let e = cast_value(None, Value::Bytes(vec![1]), SchemaType::Int32).unwrap_err();
-        assert_eq!(e.message(), "Unexpected type in Cast transformation: class [B");
-        let e = cast_value(None, Value::Decimal(Decimal::new(1, 0)), SchemaType::Int32).unwrap_err();
-        assert!(e.message().contains("java.math.BigDecimal which is not supported"));
+        assert_eq!(
+            e.message(),
+            "Unexpected type in Cast transformation: class [B"
+        );
+        let e =
+            cast_value(None, Value::Decimal(Decimal::new(1, 0)), SchemaType::Int32).unwrap_err();
+        assert!(e
+            .message()
+            .contains("java.math.BigDecimal which is not supported"));
     }
 
     #[test]
     fn schema_is_cached() {
         let t = transform(VALUE_CLASS, &[("spec", "a:string")]);
-        let schema = SchemaBuilder::struct_().field("a", SchemaBuilder::int32().build()).build();
+        let schema = SchemaBuilder::struct_()
+            .field("a", SchemaBuilder::int32().build())
+            .build();
         let v = || Value::Struct(Struct::new(schema.clone()).with("a", 1));
         let a = apply(t.as_ref(), value_record(Some(schema.clone()), v()));
         let b = apply(t.as_ref(), value_record(Some(schema.clone()), v()));
-        assert!(Arc::ptr_eq(a.value_schema.as_ref().unwrap(), b.value_schema.as_ref().unwrap()));
+        assert!(Arc::ptr_eq(
+            a.value_schema.as_ref().unwrap(),
+            b.value_schema.as_ref().unwrap()
+        ));
     }
 }

@@ -163,7 +163,11 @@ impl JavaDateFormat {
                 'w' => pad(&mut out, week_of_year(days, year).1, count),
                 'W' => {
                     let first = days - i64::from(day) + 1;
-                    pad(&mut out, (i64::from(day) - 1 + day_of_week(first)) / 7 + 1, count)
+                    pad(
+                        &mut out,
+                        (i64::from(day) - 1 + day_of_week(first)) / 7 + 1,
+                        count,
+                    )
                 }
                 'E' => {
                     let name = DAYS[dow as usize];
@@ -329,7 +333,8 @@ fn parse_field(
                 if count <= 2 && end - start == 2 && !negative {
                     let start_year = current_year() - 80;
                     let ambiguous = start_year.rem_euclid(100);
-                    value += start_year.div_euclid(100) * 100 + if value < ambiguous { 100 } else { 0 };
+                    value +=
+                        start_year.div_euclid(100) * 100 + if value < ambiguous { 100 } else { 0 };
                 }
                 if c == 'y' {
                     f.year = Some(value);
@@ -405,7 +410,10 @@ fn parse_zone(text: &[char], pos: usize, letter: char) -> Option<(i64, usize)> {
     let rest: String = text[pos..].iter().collect();
     let upper = rest.to_ascii_uppercase();
     if letter == 'X' || letter == 'Z' || letter == 'z' {
-        if let Some(stripped) = upper.strip_prefix("GMT").or_else(|| upper.strip_prefix("UTC")) {
+        if let Some(stripped) = upper
+            .strip_prefix("GMT")
+            .or_else(|| upper.strip_prefix("UTC"))
+        {
             let consumed = 3;
             if stripped.starts_with(['+', '-']) {
                 let (offset, used) = parse_offset(&rest[consumed..])?;
@@ -449,7 +457,8 @@ fn parse_offset(s: &str) -> Option<(i64, usize)> {
         && chars[min_start].is_ascii_digit()
         && chars[min_start + 1].is_ascii_digit()
     {
-        minutes = i64::from(chars[min_start].to_digit(10)? * 10 + chars[min_start + 1].to_digit(10)?);
+        minutes =
+            i64::from(chars[min_start].to_digit(10)? * 10 + chars[min_start + 1].to_digit(10)?);
         i = min_start + 2;
     }
     if hours > 23 || minutes > 59 {
@@ -552,7 +561,10 @@ mod tests {
             fmt("yyyy-MM-dd'T'HH:mm:ss.SSSXXX", 1_483_425_001_864),
             "2017-01-03T06:30:01.864Z"
         );
-        assert_eq!(fmt("EEE, d MMM yy h:mm a", 1_483_425_001_864), "Tue, 3 Jan 17 6:30 AM");
+        assert_eq!(
+            fmt("EEE, d MMM yy h:mm a", 1_483_425_001_864),
+            "Tue, 3 Jan 17 6:30 AM"
+        );
         assert_eq!(fmt("EEEE MMMM G Z", 0), "Thursday January AD +0000");
         assert_eq!(fmt("'o''clock' ''", 0), "o'clock '");
         assert_eq!(fmt("D w W F u k K", 0), "1 1 1 1 4 24 0");
@@ -570,7 +582,10 @@ mod tests {
             JavaDateFormat::compile("bad-format").unwrap_err(),
             "Illegal pattern character 'b'"
         );
-        assert_eq!(JavaDateFormat::compile("yyyy'T").unwrap_err(), "Unterminated quote");
+        assert_eq!(
+            JavaDateFormat::compile("yyyy'T").unwrap_err(),
+            "Unterminated quote"
+        );
         assert!(JavaDateFormat::compile("XXXX").is_err());
     }
 
@@ -581,16 +596,31 @@ mod tests {
             Ok(86_401_234)
         );
         assert_eq!(parse("yyyyMMdd", "20170103"), Ok(17_169 * MILLIS_PER_DAY));
-        assert_eq!(parse("yyyy-MM-dd", "2017-01-03 trailing"), Ok(17_169 * MILLIS_PER_DAY));
+        assert_eq!(
+            parse("yyyy-MM-dd", "2017-01-03 trailing"),
+            Ok(17_169 * MILLIS_PER_DAY)
+        );
         // lenient: February 30th is March 2nd
-        assert_eq!(parse("yyyy-MM-dd", "2017-02-30"), parse("yyyy-MM-dd", "2017-03-02"));
-        assert_eq!(parse("yyyy-MM-dd", "2017-13-01"), parse("yyyy-MM-dd", "2018-01-01"));
+        assert_eq!(
+            parse("yyyy-MM-dd", "2017-02-30"),
+            parse("yyyy-MM-dd", "2017-03-02")
+        );
+        assert_eq!(
+            parse("yyyy-MM-dd", "2017-13-01"),
+            parse("yyyy-MM-dd", "2018-01-01")
+        );
         assert_eq!(
             parse("yyyy-MM-dd'T'HH:mm:ssXXX", "1970-01-01T01:00:00+01:00"),
             Ok(0)
         );
-        assert_eq!(parse("yyyy-MM-dd HH:mm Z", "1970-01-01 00:00 -0130"), Ok(5_400_000));
-        assert_eq!(parse("dd MMM yyyy hh:mm a", "02 jan 1970 12:30 PM"), Ok(MILLIS_PER_DAY + 45_000_000));
+        assert_eq!(
+            parse("yyyy-MM-dd HH:mm Z", "1970-01-01 00:00 -0130"),
+            Ok(5_400_000)
+        );
+        assert_eq!(
+            parse("dd MMM yyyy hh:mm a", "02 jan 1970 12:30 PM"),
+            Ok(MILLIS_PER_DAY + 45_000_000)
+        );
         assert_eq!(parse("yyyy-MM-dd", "2017/01/03"), Err(4));
         assert!(parse("yyyy-MM-dd", "").is_err());
         // two-digit years land within 80 years before and 20 after now

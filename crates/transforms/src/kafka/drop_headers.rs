@@ -23,11 +23,16 @@ pub fn config_def() -> ConfigDef {
 }
 
 pub fn plugins() -> Vec<Arc<dyn TransformPlugin>> {
-    vec![SmtPlugin::new(CLASS, &["DropHeaders"], config_def(), |c| {
-        Ok(Box::new(DropHeaders {
-            headers: c.get_list("headers").iter().cloned().collect(),
-        }) as Box<dyn Transform>)
-    })]
+    vec![SmtPlugin::define(
+        CLASS,
+        &["DropHeaders"],
+        config_def(),
+        |c| {
+            Ok(Box::new(DropHeaders {
+                headers: c.get_list("headers").iter().cloned().collect(),
+            }) as Box<dyn Transform>)
+        },
+    )]
 }
 
 pub struct DropHeaders {
@@ -94,7 +99,10 @@ mod tests {
     fn rejects_an_empty_list() {
         let i = issues(CLASS, &[("headers", "")]);
         assert_eq!(i[0].key, "headers");
-        assert_eq!(i[0].message, "Invalid value  for configuration headers: Empty list");
+        assert_eq!(
+            i[0].message,
+            "Invalid value  for configuration headers: Empty list"
+        );
         assert_eq!(issues(CLASS, &[])[0].key, "headers");
     }
 }

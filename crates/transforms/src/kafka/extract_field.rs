@@ -41,7 +41,7 @@ pub fn plugins() -> Vec<Arc<dyn TransformPlugin>> {
     [(KEY_CLASS, Side::Key), (VALUE_CLASS, Side::Value)]
         .into_iter()
         .map(|(class, side)| {
-            SmtPlugin::new(class, &[], config_def(), move |c| {
+            SmtPlugin::define(class, &[], config_def(), move |c| {
                 let original = c.get_string("field").unwrap_or_default().to_string();
                 let v2 = c
                     .get_string("field.syntax.version")
@@ -279,24 +279,39 @@ mod tests {
     #[test]
     fn schemaless() {
         let t = transform(KEY_CLASS, &[("field", "magic")]);
-        let out = apply(t.as_ref(), key_record(None, map(vec![("magic", Value::Int32(42))])));
+        let out = apply(
+            t.as_ref(),
+            key_record(None, map(vec![("magic", Value::Int32(42))])),
+        );
         assert_eq!(out.key_schema, None);
         assert_eq!(out.key, Value::Int32(42));
         let out = apply(t.as_ref(), key_record(None, Value::Null));
         assert_eq!(out.key, Value::Null);
         let t = transform(KEY_CLASS, &[("field", "nonexistent")]);
-        let out = apply(t.as_ref(), key_record(None, map(vec![("magic", Value::Int32(42))])));
+        let out = apply(
+            t.as_ref(),
+            key_record(None, map(vec![("magic", Value::Int32(42))])),
+        );
         assert_eq!(out.key, Value::Null);
     }
 
     #[test]
     fn schemaless_nested_path() {
-        let t = transform(KEY_CLASS, &[("field", "magic.foo"), ("field.syntax.version", "V2")]);
-        let key = map(vec![("magic", map(vec![("foo", Value::Int32(42))]))]);
-        assert_eq!(apply(t.as_ref(), key_record(None, key.clone())).key, Value::Int32(42));
         let t = transform(
             KEY_CLASS,
-            &[("field", "magic.nonexistent"), ("field.syntax.version", "v2")],
+            &[("field", "magic.foo"), ("field.syntax.version", "V2")],
+        );
+        let key = map(vec![("magic", map(vec![("foo", Value::Int32(42))]))]);
+        assert_eq!(
+            apply(t.as_ref(), key_record(None, key.clone())).key,
+            Value::Int32(42)
+        );
+        let t = transform(
+            KEY_CLASS,
+            &[
+                ("field", "magic.nonexistent"),
+                ("field.syntax.version", "v2"),
+            ],
         );
         assert_eq!(apply(t.as_ref(), key_record(None, key)).key, Value::Null);
     }
@@ -328,13 +343,22 @@ mod tests {
             .build();
         let schema = SchemaBuilder::struct_().field("magic", foo.clone()).build();
         let key = Struct::new(schema.clone()).with("magic", Struct::new(foo).with("foo", 42));
-        let t = transform(KEY_CLASS, &[("field", "magic.foo"), ("field.syntax.version", "V2")]);
-        let out = apply(t.as_ref(), key_record(Some(schema.clone()), Value::Struct(key.clone())));
+        let t = transform(
+            KEY_CLASS,
+            &[("field", "magic.foo"), ("field.syntax.version", "V2")],
+        );
+        let out = apply(
+            t.as_ref(),
+            key_record(Some(schema.clone()), Value::Struct(key.clone())),
+        );
         assert_eq!(out.key_schema, Some(SchemaBuilder::int32().build()));
         assert_eq!(out.key, Value::Int32(42));
         let t = transform(
             KEY_CLASS,
-            &[("field", "magic.nonexistent"), ("field.syntax.version", "V2")],
+            &[
+                ("field", "magic.nonexistent"),
+                ("field.syntax.version", "V2"),
+            ],
         );
         let e = t
             .apply(key_record(Some(schema.clone()), Value::Struct(key.clone())))
@@ -353,7 +377,10 @@ mod tests {
             for (flag, expected) in [("false", Value::Null), ("true", Value::Int32(42))] {
                 let t = transform(
                     class,
-                    &[("field", "optional_with_default"), ("replace.null.with.default", flag)],
+                    &[
+                        ("field", "optional_with_default"),
+                        ("replace.null.with.default", flag),
+                    ],
                 );
                 let schema = SchemaBuilder::struct_()
                     .field(
@@ -371,7 +398,11 @@ mod tests {
                     value_record(Some(schema), s)
                 };
                 let out = apply(t.as_ref(), r);
-                let got = if class == KEY_CLASS { out.key } else { out.value };
+                let got = if class == KEY_CLASS {
+                    out.key
+                } else {
+                    out.value
+                };
                 assert_eq!(got, expected);
             }
         }
@@ -380,10 +411,20 @@ mod tests {
     #[test]
     fn configuration_errors() {
         assert_eq!(issues(VALUE_CLASS, &[])[0].key, "field");
-        let i = issues(VALUE_CLASS, &[("field", "a"), ("field.syntax.version", "V3")]);
+        let i = issues(
+            VALUE_CLASS,
+            &[("field", "a"), ("field.syntax.version", "V3")],
+        );
         assert_eq!(i[0].key, "field.syntax.version");
-        let i = issues(VALUE_CLASS, &[("field", "`a"), ("field.syntax.version", "V2")]);
+        let i = issues(
+            VALUE_CLASS,
+            &[("field", "`a"), ("field.syntax.version", "V2")],
+        );
         assert_eq!(i[0].key, "field");
-        assert!(i[0].message.contains("Incomplete backtick pair"), "{}", i[0].message);
+        assert!(
+            i[0].message.contains("Incomplete backtick pair"),
+            "{}",
+            i[0].message
+        );
     }
 }

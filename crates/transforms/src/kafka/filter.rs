@@ -11,9 +11,12 @@ use crate::common::SmtPlugin;
 pub const CLASS: &str = "org.apache.kafka.connect.transforms.Filter";
 
 pub fn plugins() -> Vec<Arc<dyn TransformPlugin>> {
-    vec![SmtPlugin::new(CLASS, &["Filter"], ConfigDef::new(), |_| {
-        Ok(Box::new(Filter) as Box<dyn Transform>)
-    })]
+    vec![SmtPlugin::define(
+        CLASS,
+        &["Filter"],
+        ConfigDef::new(),
+        |_| Ok(Box::new(Filter) as Box<dyn Transform>),
+    )]
 }
 
 pub struct Filter;
@@ -33,7 +36,10 @@ mod tests {
     #[test]
     fn drops_everything() {
         let t = transform(CLASS, &[]);
-        assert!(t.apply(value_record(None, Value::from("x"))).unwrap().is_none());
+        assert!(t
+            .apply(value_record(None, Value::from("x")))
+            .unwrap()
+            .is_none());
         assert!(t.apply(value_record(None, Value::Null)).unwrap().is_none());
     }
 }

@@ -13,8 +13,8 @@ use sluice_connect_api::{
 };
 
 use crate::common::{
-    copy_basics, push_field, require_map, require_struct, with_default, SchemaCache, Side,
-    SmtPlugin,
+    copy_basics, new_struct, push_field, require_map, require_struct, with_default, SchemaCache,
+    Side, SmtPlugin,
 };
 
 pub const KEY_CLASS: &str = "org.apache.kafka.connect.transforms.Flatten$Key";
@@ -34,7 +34,7 @@ pub fn plugins() -> Vec<Arc<dyn TransformPlugin>> {
     [(KEY_CLASS, Side::Key), (VALUE_CLASS, Side::Value)]
         .into_iter()
         .map(|(class, side)| {
-            SmtPlugin::new(class, &[], config_def(), move |c| {
+            SmtPlugin::define(class, &[], config_def(), move |c| {
                 Ok(Box::new(Flatten {
                     side,
                     delimiter: c.get_string("delimiter").unwrap_or_default().to_string(),
@@ -198,8 +198,9 @@ impl Transform for Flatten {
                 self.flatten_map(entries, "", &mut out, &mut index)?;
                 self.side.put(&mut record, None, Value::Map(out));
             }
-            Some(schema) => {
+            Some(_) => {
                 let value = require_struct(value, PURPOSE)?;
+                let schema = value.schema().clone();
                 let updated = self
                     .cache
                     .get_or_try_insert(&schema, |s| self.updated_schema(s))?;
@@ -208,7 +209,7 @@ impl Transform for Flatten {
                 self.side.put(
                     &mut record,
                     Some(updated.clone()),
-                    Value::Struct(Struct::from_values(updated, values)),
+                    Value::Struct(new_struct(updated, values)?),
                 );
             }
         }
@@ -255,7 +256,10 @@ mod tests {
     fn top_level_struct_or_map_required() {
         let t = transform(VALUE_CLASS, &[]);
         assert!(t
-            .apply(value_record(Some(SchemaBuilder::int32().build()), Value::Int32(42)))
+            .apply(value_record(
+                Some(SchemaBuilder::int32().build()),
+                Value::Int32(42)
+            ))
             .is_err());
         assert!(t.apply(value_record(None, Value::Int32(42))).is_err());
     }
@@ -290,10 +294,15 @@ mod tests {
         let value = map(vec![("A", map(vec![("B", inner)]))]);
         let out = apply(t.as_ref(), value_record(None, value));
         assert_eq!(out.value_schema, None);
-        let Value::Map(entries) = &out.value else { panic!() };
+        let Value::Map(entries) = &out.value else {
+            panic!()
+        };
         assert_eq!(entries.len(), 9);
         assert_eq!(get(&out.value, "A#B#int8"), Some(&Value::Int8(8)));
-        assert_eq!(get(&out.value, "A#B#bytes"), Some(&Value::Bytes(b"bytes".to_vec())));
+        assert_eq!(
+            get(&out.value, "A#B#bytes"),
+            Some(&Value::Bytes(b"bytes".to_vec()))
+        );
     }
 
     #[test]
@@ -305,19 +314,28 @@ mod tests {
         let one = SchemaBuilder::struct_().field("B", inner.clone()).build();
         let value = Struct::new(one.clone()).with("B", Struct::new(inner));
         let out = apply(t.as_ref(), value_record(Some(one), Value::Struct(value)));
-        assert_eq!(out.value.as_struct().unwrap().get("B.opt_int32"), Some(&Value::Null));
+        assert_eq!(
+            out.value.as_struct().unwrap().get("B.opt_int32"),
+            Some(&Value::Null)
+        );
 
         // testOptionalStruct: a null optional struct passes
         let optional = SchemaBuilder::struct_()
             .optional()
             .field("opt_int32", SchemaBuilder::int32().optional().build())
             .build();
-        let out = apply(t.as_ref(), value_record(Some(optional.clone()), Value::Null));
+        let out = apply(
+            t.as_ref(),
+            value_record(Some(optional.clone()), Value::Null),
+        );
         assert_eq!(out.value, Value::Null);
 
         // testOptionalNestedStruct: a null nested struct gives null fields
         let one = SchemaBuilder::struct_().field("B", optional).build();
-        let out = apply(t.as_ref(), value_record(Some(one.clone()), Value::Struct(Struct::new(one))));
+        let out = apply(
+            t.as_ref(),
+            value_record(Some(one.clone()), Value::Struct(Struct::new(one))),
+        );
         let s = out.value.as_struct().unwrap();
         assert_eq!(s.get("B.opt_int32"), Some(&Value::Null));
         assert!(s.schema().field("B.opt_int32").unwrap().schema.optional);
@@ -345,12 +363,22 @@ mod tests {
                 map(vec![("baz", map(vec![("lfg", Value::from("lfg"))]))]),
             ]),
         )]);
-        assert_eq!(apply(t.as_ref(), value_record(None, value.clone())).value, value);
+        assert_eq!(
+            apply(t.as_ref(), value_record(None, value.clone())).value,
+            value
+        );
 
-        let nested = SchemaBuilder::struct_().field("lfg", SchemaBuilder::string().build()).build();
-        let inner = SchemaBuilder::struct_().field("baz", nested.clone()).build();
+        let nested = SchemaBuilder::struct_()
+            .field("lfg", SchemaBuilder::string().build())
+            .build();
+        let inner = SchemaBuilder::struct_()
+            .field("baz", nested.clone())
+            .build();
         let schema = SchemaBuilder::struct_()
-            .field("foo", SchemaBuilder::array(inner.clone()).doc("durk").build())
+            .field(
+                "foo",
+                SchemaBuilder::array(inner.clone()).doc("durk").build(),
+            )
             .build();
         let value = Struct::new(schema.clone()).with(
             "foo",
@@ -358,7 +386,10 @@ mod tests {
                 Struct::new(inner).with("baz", Struct::new(nested).with("lfg", "lfg")),
             )]),
         );
-        let out = apply(t.as_ref(), value_record(Some(schema.clone()), Value::Struct(value.clone())));
+        let out = apply(
+            t.as_ref(),
+            value_record(Some(schema.clone()), Value::Struct(value.clone())),
+        );
         assert_eq!(out.value, Value::Struct(value));
         assert_eq!(out.value_schema.as_deref(), Some(&*schema));
     }
@@ -379,8 +410,13 @@ mod tests {
             );
         let no_default = child_fields.clone().build();
         let child_default = Struct::new(no_default).with("req_field", "req_default");
-        let schema = child_fields.default_value(Value::Struct(child_default)).build();
-        let out = apply(t.as_ref(), value_record(Some(schema.clone()), Value::Struct(Struct::new(schema))));
+        let schema = child_fields
+            .default_value(Value::Struct(child_default))
+            .build();
+        let out = apply(
+            t.as_ref(),
+            value_record(Some(schema.clone()), Value::Struct(Struct::new(schema))),
+        );
         let s = out.value_schema.unwrap();
         assert_eq!(s.schema_type, SchemaType::Struct);
         assert_eq!(s.fields.len(), 2);
@@ -425,7 +461,10 @@ mod tests {
             ("secondNonNull", Value::from("alsoNonNull")),
             ("thirdNonNull", Value::Null),
         ]);
-        assert_eq!(apply(t.as_ref(), value_record(None, value.clone())).value, value);
+        assert_eq!(
+            apply(t.as_ref(), value_record(None, value.clone())).value,
+            value
+        );
         let os = || SchemaBuilder::string().optional().build();
         let schema = SchemaBuilder::struct_()
             .field("firstNull", os())
@@ -437,7 +476,10 @@ mod tests {
         let value = Struct::new(schema.clone())
             .with("firstNonNull", "nonNull")
             .with("secondNonNull", "alsoNonNull");
-        let out = apply(t.as_ref(), value_record(Some(schema), Value::Struct(value.clone())));
+        let out = apply(
+            t.as_ref(),
+            value_record(Some(schema), Value::Struct(value.clone())),
+        );
         assert_eq!(out.value, Value::Struct(value));
     }
 
@@ -447,36 +489,59 @@ mod tests {
         let schema = SchemaBuilder::struct_()
             .field(
                 "m",
-                SchemaBuilder::map(SchemaBuilder::string().build(), SchemaBuilder::string().build())
-                    .build(),
+                SchemaBuilder::map(
+                    SchemaBuilder::string().build(),
+                    SchemaBuilder::string().build(),
+                )
+                .build(),
             )
             .build();
         let e = t
-            .apply(value_record(Some(schema.clone()), Value::Struct(Struct::new(schema))))
+            .apply(value_record(
+                Some(schema.clone()),
+                Value::Struct(Struct::new(schema)),
+            ))
             .unwrap_err();
         assert_eq!(
             e.message(),
             "Flatten transformation does not support MAP for record with schemas (for field m)."
         );
-        let inner = SchemaBuilder::struct_().field("b", SchemaBuilder::int32().build()).build();
+        let inner = SchemaBuilder::struct_()
+            .field("b", SchemaBuilder::int32().build())
+            .build();
         let schema = SchemaBuilder::struct_()
             .field("a", inner.clone())
             .field("a.b", SchemaBuilder::int32().build())
             .build();
         let e = t
-            .apply(value_record(Some(schema.clone()), Value::Struct(Struct::new(schema))))
+            .apply(value_record(
+                Some(schema.clone()),
+                Value::Struct(Struct::new(schema)),
+            ))
             .unwrap_err();
-        assert_eq!(e.message(), "Cannot create field because of field name duplication a.b");
+        assert_eq!(
+            e.message(),
+            "Cannot create field because of field name duplication a.b"
+        );
     }
 
     #[test]
     fn schema_is_built_once_per_input_schema() {
         let t = transform(VALUE_CLASS, &[]);
-        let inner = SchemaBuilder::struct_().field("b", SchemaBuilder::int32().build()).build();
+        let inner = SchemaBuilder::struct_()
+            .field("b", SchemaBuilder::int32().build())
+            .build();
         let schema = SchemaBuilder::struct_().field("a", inner.clone()).build();
-        let v = || Value::Struct(Struct::new(schema.clone()).with("a", Struct::new(inner.clone()).with("b", 1)));
+        let v = || {
+            Value::Struct(
+                Struct::new(schema.clone()).with("a", Struct::new(inner.clone()).with("b", 1)),
+            )
+        };
         let a = apply(t.as_ref(), value_record(Some(schema.clone()), v()));
         let b = apply(t.as_ref(), value_record(Some(schema.clone()), v()));
-        assert!(Arc::ptr_eq(a.value_schema.as_ref().unwrap(), b.value_schema.as_ref().unwrap()));
+        assert!(Arc::ptr_eq(
+            a.value_schema.as_ref().unwrap(),
+            b.value_schema.as_ref().unwrap()
+        ));
     }
 }

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use sluice_connect_api::config::ConfigValue;
 use sluice_connect_api::{
     ConfigDef, ConfigKey, ConfigType, ConnectError, Header, Importance, Result, SchemaRef,
-    SchemaType, SourceRecord, Struct, Transform, TransformPlugin, Validator, Value,
+    SchemaType, SourceRecord, Transform, TransformPlugin, Validator, Value,
 };
 
 use super::replace_null_with_default_key;
 use crate::common::{
-    copy_basics, map_get, map_remove, non_empty_list, push_field, require_map, require_struct,
-    with_default, SchemaCache, Side, SmtPlugin,
+    copy_basics, map_get, map_remove, new_struct, non_empty_list, push_field, require_map,
+    require_struct, with_default, SchemaCache, Side, SmtPlugin,
 };
 
 pub const KEY_CLASS: &str = "org.apache.kafka.connect.transforms.HeaderFrom$Key";
@@ -56,7 +56,7 @@ pub fn plugins() -> Vec<Arc<dyn TransformPlugin>> {
     [(KEY_CLASS, Side::Key), (VALUE_CLASS, Side::Value)]
         .into_iter()
         .map(|(class, side)| {
-            SmtPlugin::new(class, &[], config_def(), move |c| {
+            SmtPlugin::define(class, &[], config_def(), move |c| {
                 let fields = c.get_list("fields").to_vec();
                 let headers = c.get_list("headers").to_vec();
                 if fields.len() != headers.len() {
@@ -103,12 +103,19 @@ impl Transform for HeaderFrom {
         match schema {
             None => {
                 let mut entries = require_map(value, self.purpose())?;
-                let original = entries.clone();
-                for (field, header) in self.fields.iter().zip(&self.headers) {
-                    let v = map_get(&original, field).cloned().unwrap_or(Value::Null);
-                    if self.move_fields {
+                // Read every field before moving any: one field may feed
+                // several headers.
+                let values: Vec<Value> = self
+                    .fields
+                    .iter()
+                    .map(|f| map_get(&entries, f).cloned().unwrap_or(Value::Null))
+                    .collect();
+                if self.move_fields {
+                    for field in &self.fields {
                         map_remove(&mut entries, field);
                     }
+                }
+                for (header, v) in self.headers.iter().zip(values) {
                     record.headers.push(Header {
                         key: header.clone(),
                         schema: None,
@@ -141,7 +148,7 @@ impl Transform for HeaderFrom {
                     });
                 }
                 if self.move_fields {
-                    let plan = self.cache.get_or_try_insert(&schema, |s| {
+                    let plan = self.cache.get_or_try_insert(value.schema(), |s| {
                         let mut out = copy_basics(s, SchemaType::Struct);
                         let mut kept = Vec::new();
                         for f in &s.fields {
@@ -169,10 +176,11 @@ impl Transform for HeaderFrom {
                     self.side.put(
                         &mut record,
                         Some(moved_schema.clone()),
-                        Value::Struct(Struct::from_values(moved_schema.clone(), out)),
+                        Value::Struct(new_struct(moved_schema.clone(), out)?),
                     );
                 } else {
-                    self.side.put(&mut record, Some(schema), Value::Struct(value));
+                    self.side
+                        .put(&mut record, Some(schema), Value::Struct(value));
                 }
             }
         }
@@ -184,6 +192,7 @@ impl Transform for HeaderFrom {
 mod tests {
     use super::*;
     use crate::kafka::testutil::*;
+    use sluice_connect_api::Struct;
     use sluice_connect_api::{Headers, SchemaBuilder};
 
     #[derive(Clone, Default)]
@@ -211,7 +220,13 @@ mod tests {
                 })
                 .collect()
         }
-        fn record(&self, key: bool, schema: Option<SchemaRef>, value: Value, with_schema: bool) -> SourceRecord {
+        fn record(
+            &self,
+            key: bool,
+            schema: Option<SchemaRef>,
+            value: Value,
+            with_schema: bool,
+        ) -> SourceRecord {
             let mut r = SourceRecord::new(None, None, "topic", None, Value::from("value"))
                 .with_key(None, Value::from("key"))
                 .with_timestamp(0);
@@ -263,7 +278,15 @@ mod tests {
     }
 
     /// Kafka's HeaderFromTest.data().
-    fn cases() -> Vec<(&'static str, Builder, &'static str, &'static str, &'static str, bool, Builder)> {
+    fn cases() -> Vec<(
+        &'static str,
+        Builder,
+        &'static str,
+        &'static str,
+        &'static str,
+        bool,
+        Builder,
+    )> {
         let f1 = || Value::from("field1-value");
         let f2 = || Value::from("field2-value");
         let existing = || Value::from("existing-value");
@@ -326,7 +349,9 @@ mod tests {
                 "inserted1",
                 "copy",
                 true,
-                with_struct.clone().header("inserted1", nested.clone(), nested_value.clone()),
+                with_struct
+                    .clone()
+                    .header("inserted1", nested.clone(), nested_value.clone()),
             ),
             (
                 "move with struct value",
@@ -410,7 +435,11 @@ mod tests {
                 let out = apply(t.as_ref(), original.schemaless(key));
                 assert_eq!(out, expected.schemaless(key), "schemaless {name} key={key}");
                 let out = apply(t.as_ref(), original.with_schema(key));
-                assert_eq!(out, expected.with_schema(key), "with schema {name} key={key}");
+                assert_eq!(
+                    out,
+                    expected.with_schema(key),
+                    "with schema {name} key={key}"
+                );
             }
         }
     }
@@ -418,15 +447,36 @@ mod tests {
     #[test]
     fn invalid_configurations() {
         for class in [KEY_CLASS, VALUE_CLASS] {
-            let i = issues(class, &[("fields", "foo,bar"), ("headers", "foo"), ("operation", "copy")]);
+            let i = issues(
+                class,
+                &[
+                    ("fields", "foo,bar"),
+                    ("headers", "foo"),
+                    ("operation", "copy"),
+                ],
+            );
             assert_eq!(
                 i[0].message,
                 "'fields' config must have the same number of elements as 'headers' config."
             );
-            assert!(!issues(class, &[("fields", "foo"), ("headers", "foo,bar"), ("operation", "copy")]).is_empty());
-            let i = issues(class, &[("fields", ""), ("headers", ""), ("operation", "copy")]);
+            assert!(!issues(
+                class,
+                &[
+                    ("fields", "foo"),
+                    ("headers", "foo,bar"),
+                    ("operation", "copy")
+                ]
+            )
+            .is_empty());
+            let i = issues(
+                class,
+                &[("fields", ""), ("headers", ""), ("operation", "copy")],
+            );
             assert_eq!(i.len(), 2);
-            let i = issues(class, &[("fields", "a"), ("headers", "b"), ("operation", "MOVE")]);
+            let i = issues(
+                class,
+                &[("fields", "a"), ("headers", "b"), ("operation", "MOVE")],
+            );
             assert_eq!(i[0].key, "operation");
             assert_eq!(
                 i[0].message,
@@ -437,9 +487,16 @@ mod tests {
 
     #[test]
     fn a_missing_field_with_schema_is_a_data_error() {
-        let t = transform(VALUE_CLASS, &[("fields", "nope"), ("headers", "h"), ("operation", "copy")]);
+        let t = transform(
+            VALUE_CLASS,
+            &[("fields", "nope"), ("headers", "h"), ("operation", "copy")],
+        );
         let e = t
-            .apply(Builder::default().field("a", string(), Value::from("x")).with_schema(false))
+            .apply(
+                Builder::default()
+                    .field("a", string(), Value::from("x"))
+                    .with_schema(false),
+            )
             .unwrap_err();
         assert_eq!(e.message(), "Field does not exist: nope");
     }

@@ -5,10 +5,11 @@
 use std::sync::Arc;
 
 use sluice_connect_api::{
-    ConfigDef, ConfigKey, ConfigType, ConnectError, Importance, Result, SchemaRef, SourceRecord, Struct, Transform, TransformPlugin, Value,
+    ConfigDef, ConfigKey, ConfigType, ConnectError, Importance, Result, SchemaRef, SourceRecord,
+    Transform, TransformPlugin, Value,
 };
 
-use crate::common::{empty_struct, push_field, SchemaCache, Side, SmtPlugin};
+use crate::common::{empty_struct, new_struct, push_field, SchemaCache, Side, SmtPlugin};
 
 pub const KEY_CLASS: &str = "org.apache.kafka.connect.transforms.HoistField$Key";
 pub const VALUE_CLASS: &str = "org.apache.kafka.connect.transforms.HoistField$Value";
@@ -25,7 +26,7 @@ pub fn plugins() -> Vec<Arc<dyn TransformPlugin>> {
     [(KEY_CLASS, Side::Key), (VALUE_CLASS, Side::Value)]
         .into_iter()
         .map(|(class, side)| {
-            SmtPlugin::new(class, &[], config_def(), move |c| {
+            SmtPlugin::define(class, &[], config_def(), move |c| {
                 Ok(Box::new(HoistField {
                     side,
                     field: c.get_string("field").unwrap_or_default().to_string(),
@@ -63,7 +64,7 @@ impl Transform for HoistField {
                         schema.schema_type.name().to_uppercase()
                     )));
                 }
-                let s = Struct::from_values(updated.clone(), vec![value]);
+                let s = new_struct(updated.clone(), vec![value])?;
                 self.side.put(&mut record, Some(updated), Value::Struct(s));
             }
         }
@@ -90,11 +91,17 @@ mod tests {
     fn with_schema() {
         let t = transform(KEY_CLASS, &[("field", "magic")]);
         let int32 = SchemaBuilder::int32().build();
-        let out = apply(t.as_ref(), key_record(Some(int32.clone()), Value::Int32(42)));
+        let out = apply(
+            t.as_ref(),
+            key_record(Some(int32.clone()), Value::Int32(42)),
+        );
         let schema = out.key_schema.clone().unwrap();
         assert_eq!(schema.schema_type, SchemaType::Struct);
         assert_eq!(schema.field("magic").unwrap().schema, int32);
-        assert_eq!(out.key.as_struct().unwrap().get("magic"), Some(&Value::Int32(42)));
+        assert_eq!(
+            out.key.as_struct().unwrap().get("magic"),
+            Some(&Value::Int32(42))
+        );
         // cached: the same output schema for the same input schema
         let again = apply(t.as_ref(), key_record(Some(int32), Value::Int32(1)));
         assert!(Arc::ptr_eq(&schema, again.key_schema.as_ref().unwrap()));
@@ -105,11 +112,17 @@ mod tests {
         let t = transform(VALUE_CLASS, &[("field", "v")]);
         let out = apply(
             t.as_ref(),
-            value_record(Some(SchemaBuilder::string().optional().build()), Value::Null),
+            value_record(
+                Some(SchemaBuilder::string().optional().build()),
+                Value::Null,
+            ),
         );
         assert_eq!(out.value.as_struct().unwrap().get("v"), Some(&Value::Null));
         let e = t
-            .apply(value_record(Some(SchemaBuilder::int32().build()), Value::Null))
+            .apply(value_record(
+                Some(SchemaBuilder::int32().build()),
+                Value::Null,
+            ))
             .unwrap_err();
         assert_eq!(
             e.message(),

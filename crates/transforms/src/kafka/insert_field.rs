@@ -11,12 +11,12 @@ use std::sync::Arc;
 use sluice_connect_api::data::logical;
 use sluice_connect_api::{
     ConfigDef, ConfigKey, ConfigType, ConnectError, Importance, Result, SchemaRef, SchemaType,
-    SourceRecord, Struct, Transform, TransformPlugin, Value,
+    SourceRecord, Transform, TransformPlugin, Value,
 };
 
 use super::replace_null_with_default_key;
 use crate::common::{
-    config_problem, copy_basics, invalid, map_put, primitive, push_field, require_map,
+    config_problem, copy_basics, invalid, map_put, new_struct, primitive, push_field, require_map,
     require_struct, with_default, SchemaCache, Side, SmtPlugin,
 };
 
@@ -79,7 +79,7 @@ pub fn plugins() -> Vec<Arc<dyn TransformPlugin>> {
     [(KEY_CLASS, Side::Key), (VALUE_CLASS, Side::Value)]
         .into_iter()
         .map(|(class, side)| {
-            SmtPlugin::new(class, &[], config_def(), move |c| {
+            SmtPlugin::define(class, &[], config_def(), move |c| {
                 let spec = |k: &str| InsertionSpec::parse(c.get_string(k));
                 let t = InsertField {
                     side,
@@ -138,13 +138,25 @@ impl InsertField {
             push_field(&mut out, f.name.clone(), f.schema.clone())?;
         }
         if let Some(s) = &self.topic {
-            push_field(&mut out, s.name.clone(), primitive(SchemaType::String, s.optional))?;
+            push_field(
+                &mut out,
+                s.name.clone(),
+                primitive(SchemaType::String, s.optional),
+            )?;
         }
         if let Some(s) = &self.partition {
-            push_field(&mut out, s.name.clone(), primitive(SchemaType::Int32, s.optional))?;
+            push_field(
+                &mut out,
+                s.name.clone(),
+                primitive(SchemaType::Int32, s.optional),
+            )?;
         }
         if let Some(s) = &self.offset {
-            push_field(&mut out, s.name.clone(), primitive(SchemaType::Int64, s.optional))?;
+            push_field(
+                &mut out,
+                s.name.clone(),
+                primitive(SchemaType::Int64, s.optional),
+            )?;
         }
         if let Some(s) = &self.timestamp {
             let mut b = logical::timestamp();
@@ -154,7 +166,11 @@ impl InsertField {
             push_field(&mut out, s.name.clone(), b.build())?;
         }
         if let Some(s) = &self.static_field {
-            push_field(&mut out, s.name.clone(), primitive(SchemaType::String, s.optional))?;
+            push_field(
+                &mut out,
+                s.name.clone(),
+                primitive(SchemaType::String, s.optional),
+            )?;
         }
         Ok(Arc::new(out))
     }
@@ -170,7 +186,11 @@ impl Transform for InsertField {
             None => {
                 let mut entries = require_map(value, PURPOSE)?;
                 if let Some(s) = &self.topic {
-                    map_put(&mut entries, &s.name, Value::String(record.topic.to_string()));
+                    map_put(
+                        &mut entries,
+                        &s.name,
+                        Value::String(record.topic.to_string()),
+                    );
                 }
                 if let (Some(s), Some(p)) = (&self.partition, record.kafka_partition) {
                     map_put(&mut entries, &s.name, Value::Int32(p));
@@ -218,7 +238,7 @@ impl Transform for InsertField {
                 self.side.put(
                     &mut record,
                     Some(updated.clone()),
-                    Value::Struct(Struct::from_values(updated, values)),
+                    Value::Struct(new_struct(updated, values)?),
                 );
             }
         }
@@ -231,6 +251,7 @@ mod tests {
     use super::*;
     use crate::kafka::testutil::*;
     use sluice_connect_api::SchemaBuilder;
+    use sluice_connect_api::Struct;
 
     const ALL: &[(&str, &str)] = &[
         ("topic.field", "topic_field!"),
@@ -240,7 +261,12 @@ mod tests {
         ("static.value", "my-instance-id"),
     ];
 
-    fn record(schema: Option<SchemaRef>, value: Value, partition: i32, ts: Option<i64>) -> SourceRecord {
+    fn record(
+        schema: Option<SchemaRef>,
+        value: Value,
+        partition: i32,
+        ts: Option<i64>,
+    ) -> SourceRecord {
         let mut r = SourceRecord::new(None, None, "test", schema, value);
         r.kafka_partition = Some(partition);
         r.timestamp = ts;
@@ -252,7 +278,12 @@ mod tests {
     fn top_level_struct_required() {
         let t = transform(VALUE_CLASS, &[("topic.field", "topic_field")]);
         let e = t
-            .apply(record(Some(SchemaBuilder::int32().build()), Value::Int32(42), 0, None))
+            .apply(record(
+                Some(SchemaBuilder::int32().build()),
+                Value::Int32(42),
+                0,
+                None,
+            ))
             .unwrap_err();
         assert_eq!(
             e.message(),
@@ -270,7 +301,10 @@ mod tests {
             .field("magic", SchemaBuilder::int64().optional().build())
             .build();
         let value = Struct::new(schema.clone()).with("magic", 42i64);
-        let out = apply(t.as_ref(), record(Some(schema.clone()), Value::Struct(value), 0, Some(789)));
+        let out = apply(
+            t.as_ref(),
+            record(Some(schema.clone()), Value::Struct(value), 0, Some(789)),
+        );
         let s = out.value_schema.clone().unwrap();
         assert_eq!(s.name.as_deref(), Some("name"));
         assert_eq!(s.version, Some(1));
@@ -278,10 +312,22 @@ mod tests {
         let names: Vec<&str> = s.fields.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(
             names,
-            ["magic", "topic_field", "partition_field", "timestamp_field", "instance_id"]
+            [
+                "magic",
+                "topic_field",
+                "partition_field",
+                "timestamp_field",
+                "instance_id"
+            ]
         );
-        assert_eq!(s.field("magic").unwrap().schema, SchemaBuilder::int64().optional().build());
-        assert_eq!(s.field("topic_field").unwrap().schema, SchemaBuilder::string().build());
+        assert_eq!(
+            s.field("magic").unwrap().schema,
+            SchemaBuilder::int64().optional().build()
+        );
+        assert_eq!(
+            s.field("topic_field").unwrap().schema,
+            SchemaBuilder::string().build()
+        );
         assert_eq!(
             s.field("partition_field").unwrap().schema,
             SchemaBuilder::int32().optional().build()
@@ -302,7 +348,15 @@ mod tests {
         assert_eq!(v.get("instance_id"), Some(&Value::from("my-instance-id")));
         assert!(v.validate().is_ok());
         // Exercise caching
-        let out2 = apply(t.as_ref(), record(Some(schema.clone()), Value::Struct(Struct::new(schema)), 1, None));
+        let out2 = apply(
+            t.as_ref(),
+            record(
+                Some(schema.clone()),
+                Value::Struct(Struct::new(schema)),
+                1,
+                None,
+            ),
+        );
         assert!(Arc::ptr_eq(&s, out2.value_schema.as_ref().unwrap()));
     }
 
@@ -317,7 +371,10 @@ mod tests {
         assert_eq!(get(&out.value, "topic_field"), Some(&Value::from("test")));
         assert_eq!(get(&out.value, "partition_field"), Some(&Value::Int32(0)));
         assert_eq!(get(&out.value, "timestamp_field"), Some(&Value::Int64(123)));
-        assert_eq!(get(&out.value, "instance_id"), Some(&Value::from("my-instance-id")));
+        assert_eq!(
+            get(&out.value, "instance_id"),
+            Some(&Value::from("my-instance-id"))
+        );
     }
 
     #[test]
@@ -328,7 +385,10 @@ mod tests {
         let schema = SchemaBuilder::struct_()
             .field("magic", SchemaBuilder::int64().optional().build())
             .build();
-        let out = apply(t.as_ref(), record(Some(schema.clone()), Value::Null, 0, None));
+        let out = apply(
+            t.as_ref(),
+            record(Some(schema.clone()), Value::Null, 0, None),
+        );
         assert_eq!(out.value_schema, Some(schema));
         let k = transform(KEY_CLASS, ALL);
         let r = record(None, map(vec![("magic", Value::Int64(42))]), 0, None);
@@ -345,7 +405,10 @@ mod tests {
         assert_eq!(get(&out.key, "topic_field"), Some(&Value::from("test")));
         assert_eq!(get(&out.key, "partition_field"), Some(&Value::Int32(0)));
         assert_eq!(get(&out.key, "timestamp_field"), None);
-        assert_eq!(get(&out.key, "instance_id"), Some(&Value::from("my-instance-id")));
+        assert_eq!(
+            get(&out.key, "instance_id"),
+            Some(&Value::from("my-instance-id"))
+        );
         assert_eq!(out.value, Value::Null);
     }
 
@@ -365,20 +428,37 @@ mod tests {
                 .build();
             let out = apply(
                 t.as_ref(),
-                record(Some(schema.clone()), Value::Struct(Struct::new(schema)), 0, Some(789)),
+                record(
+                    Some(schema.clone()),
+                    Value::Struct(Struct::new(schema)),
+                    0,
+                    Some(789),
+                ),
             );
-            assert_eq!(out.value_schema.unwrap().field("magic_with_default").unwrap().schema, field);
-            assert_eq!(out.value.as_struct().unwrap().get("magic_with_default"), Some(&expected));
+            assert_eq!(
+                out.value_schema
+                    .unwrap()
+                    .field("magic_with_default")
+                    .unwrap()
+                    .schema,
+                field
+            );
+            assert_eq!(
+                out.value.as_struct().unwrap().get("magic_with_default"),
+                Some(&expected)
+            );
         }
     }
 
     #[test]
     fn offsets_exist_only_on_sink_records() {
         let t = transform(VALUE_CLASS, &[("offset.field", "off")]);
-        let e = t
-            .apply(record(None, map(vec![]), 0, None))
-            .unwrap_err();
-        assert!(e.message().starts_with("Only SinkRecord supported"), "{}", e.message());
+        let e = t.apply(record(None, map(vec![]), 0, None)).unwrap_err();
+        assert!(
+            e.message().starts_with("Only SinkRecord supported"),
+            "{}",
+            e.message()
+        );
     }
 
     #[test]
@@ -391,7 +471,10 @@ mod tests {
             i[0].message,
             "Invalid value null for configuration static.value: No value specified for static field: s"
         );
-        let i = issues(VALUE_CLASS, &[("topic.field", "t"), ("replace.null.with.default", "x")]);
+        let i = issues(
+            VALUE_CLASS,
+            &[("topic.field", "t"), ("replace.null.with.default", "x")],
+        );
         assert_eq!(i[0].key, "replace.null.with.default");
     }
 
@@ -402,8 +485,16 @@ mod tests {
             .field("magic", SchemaBuilder::int64().optional().build())
             .build();
         let e = t
-            .apply(record(Some(schema.clone()), Value::Struct(Struct::new(schema)), 0, None))
+            .apply(record(
+                Some(schema.clone()),
+                Value::Struct(Struct::new(schema)),
+                0,
+                None,
+            ))
             .unwrap_err();
-        assert_eq!(e.message(), "Cannot create field because of field name duplication magic");
+        assert_eq!(
+            e.message(),
+            "Cannot create field because of field name duplication magic"
+        );
     }
 }

@@ -30,14 +30,19 @@ pub fn config_def() -> ConfigDef {
 }
 
 pub fn plugins() -> Vec<Arc<dyn TransformPlugin>> {
-    vec![SmtPlugin::new(CLASS, &["InsertHeader"], config_def(), |c| {
-        let (schema, value) = parse_literal(c.get_string("value.literal").unwrap_or_default());
-        Ok(Box::new(InsertHeader {
-            header: c.get_string("header").unwrap_or_default().to_string(),
-            schema,
-            value,
-        }) as Box<dyn Transform>)
-    })]
+    vec![SmtPlugin::define(
+        CLASS,
+        &["InsertHeader"],
+        config_def(),
+        |c| {
+            let (schema, value) = parse_literal(c.get_string("value.literal").unwrap_or_default());
+            Ok(Box::new(InsertHeader {
+                header: c.get_string("header").unwrap_or_default().to_string(),
+                schema,
+                value,
+            }) as Box<dyn Transform>)
+        },
+    )]
 }
 
 pub struct InsertHeader {
@@ -82,8 +87,14 @@ mod tests {
     // Kafka's InsertHeaderTest.
     #[test]
     fn inserts_after_existing_headers() {
-        let t = transform(CLASS, &[("header", "inserted"), ("value.literal", "inserted-value")]);
-        let out = apply(t.as_ref(), record(vec![string_header("existing", "existing-value")]));
+        let t = transform(
+            CLASS,
+            &[("header", "inserted"), ("value.literal", "inserted-value")],
+        );
+        let out = apply(
+            t.as_ref(),
+            record(vec![string_header("existing", "existing-value")]),
+        );
         assert_eq!(
             out.headers,
             vec![
@@ -92,8 +103,14 @@ mod tests {
             ]
         );
         assert_eq!(out.value, Value::from("value"));
-        let t = transform(CLASS, &[("header", "existing"), ("value.literal", "inserted-value")]);
-        let out = apply(t.as_ref(), record(vec![string_header("existing", "preexisting-value")]));
+        let t = transform(
+            CLASS,
+            &[("header", "existing"), ("value.literal", "inserted-value")],
+        );
+        let out = apply(
+            t.as_ref(),
+            record(vec![string_header("existing", "preexisting-value")]),
+        );
         assert_eq!(
             out.headers,
             vec![

@@ -180,7 +180,7 @@ fn java_float_text(sci: &str, zero: bool, negative: bool) -> String {
             let int_len = exp as usize + 1;
             if digits.len() <= int_len {
                 out.push_str(digits);
-                out.extend(std::iter::repeat('0').take(int_len - digits.len()));
+                out.extend(std::iter::repeat_n('0', int_len - digits.len()));
                 out.push_str(".0");
             } else {
                 out.push_str(&digits[..int_len]);
@@ -189,7 +189,7 @@ fn java_float_text(sci: &str, zero: bool, negative: bool) -> String {
             }
         } else {
             out.push_str("0.");
-            out.extend(std::iter::repeat('0').take((-exp - 1) as usize));
+            out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
             out.push_str(digits);
         }
         out
@@ -240,9 +240,7 @@ pub fn parse_double(text: &str) -> Option<f64> {
         "NaN" => f64::NAN,
         "Infinity" => f64::INFINITY,
         _ => {
-            let body = body
-                .strip_suffix(['f', 'F', 'd', 'D'])
-                .unwrap_or(body);
+            let body = body.strip_suffix(['f', 'F', 'd', 'D']).unwrap_or(body);
             if !is_decimal_literal(body) {
                 return None;
             }
@@ -278,7 +276,11 @@ fn is_decimal_literal(s: &str) -> bool {
 pub fn decimal_to_i64_wrapping(d: &Decimal) -> i64 {
     let int = decimal_integer_part(d);
     let bytes = int.to_signed_bytes_le();
-    let mut buf = [if int.sign() == num_bigint::Sign::Minus { 0xff } else { 0 }; 8];
+    let mut buf = [if int.sign() == num_bigint::Sign::Minus {
+        0xff
+    } else {
+        0
+    }; 8];
     for (i, b) in bytes.iter().take(8).enumerate() {
         buf[i] = *b;
     }
@@ -326,7 +328,12 @@ pub fn format_date_value(millis: i64) -> String {
 /// `Timestamp` literals, and otherwise the string itself. (Kafka also parses
 /// `[…]` arrays and `{…}` maps; those stay strings here.)
 pub fn parse_literal(text: &str) -> (Option<SchemaRef>, Value) {
-    let string = || (Some(SchemaBuilder::string().build()), Value::String(text.to_string()));
+    let string = || {
+        (
+            Some(SchemaBuilder::string().build()),
+            Value::String(text.to_string()),
+        )
+    };
     if text.is_empty() {
         return string();
     }
@@ -334,7 +341,12 @@ pub fn parse_literal(text: &str) -> (Option<SchemaRef>, Value) {
     match token {
         "null" => return (None, Value::Null),
         "true" => return (Some(SchemaBuilder::boolean().build()), Value::Boolean(true)),
-        "false" => return (Some(SchemaBuilder::boolean().build()), Value::Boolean(false)),
+        "false" => {
+            return (
+                Some(SchemaBuilder::boolean().build()),
+                Value::Boolean(false),
+            )
+        }
         _ => {}
     }
     let Some(first) = token.chars().next() else {
@@ -443,8 +455,14 @@ mod tests {
             "Illegal group reference: group index is missing"
         );
         assert_eq!(r.replacement("$x").unwrap_err(), "Illegal group reference");
-        assert_eq!(r.replacement("${zz}").unwrap_err(), "No group with name {zz}");
-        assert_eq!(JavaRegex::compile("[").unwrap_err(), "unclosed character class");
+        assert_eq!(
+            r.replacement("${zz}").unwrap_err(),
+            "No group with name {zz}"
+        );
+        assert_eq!(
+            JavaRegex::compile("[").unwrap_err(),
+            "unclosed character class"
+        );
     }
 
     #[test]
@@ -452,7 +470,10 @@ mod tests {
         assert_eq!(double_to_string(42.0), "42.0");
         assert_eq!(double_to_string(-64.5), "-64.5");
         assert_eq!(double_to_string(1.0e7), "1.0E7");
-        assert_eq!(double_to_string(9.223372036854776E18), "9.223372036854776E18");
+        assert_eq!(
+            double_to_string(9.223372036854776E18),
+            "9.223372036854776E18"
+        );
         assert_eq!(double_to_string(0.001), "0.001");
         assert_eq!(double_to_string(0.0001), "1.0E-4");
         assert_eq!(double_to_string(1234567.0), "1234567.0");
@@ -472,7 +493,10 @@ mod tests {
         assert_eq!(big_decimal_to_string(&Decimal::new(1, -3)), "1E+3");
         assert_eq!(big_decimal_to_string(&Decimal::new(-12, 9)), "-1.2E-8");
         assert_eq!(big_decimal_to_string(&Decimal::new(1, 6)), "0.000001");
-        assert_eq!(decimal_to_i64_wrapping(&Decimal::new(2_147_483_648i64, 0)) as i32, i32::MIN);
+        assert_eq!(
+            decimal_to_i64_wrapping(&Decimal::new(2_147_483_648i64, 0)) as i32,
+            i32::MIN
+        );
         assert_eq!(decimal_to_i64_wrapping(&Decimal::new(-1999, 3)), -1);
         assert_eq!(decimal_to_f64(&Decimal::new(15, 1)), 1.5);
     }
@@ -498,7 +522,10 @@ mod tests {
         assert_eq!(parse_literal("1.5").1, Value::Float32(1.5));
         assert_eq!(parse_literal("true").1, Value::Boolean(true));
         assert_eq!(parse_literal("null"), (None, Value::Null));
-        assert_eq!(parse_literal("inserted-value").1, Value::from("inserted-value"));
+        assert_eq!(
+            parse_literal("inserted-value").1,
+            Value::from("inserted-value")
+        );
         assert_eq!(parse_literal("").1, Value::from(""));
         assert_eq!(parse_literal("1970-01-02").1, Value::Int32(1));
         assert_eq!(
@@ -506,7 +533,10 @@ mod tests {
             Some(logical::DATE)
         );
         assert_eq!(parse_literal("00:00:01.234Z").1, Value::Int32(1234));
-        assert_eq!(parse_literal("1970-01-02T00:00:01.234Z").1, Value::Int64(86_401_234));
+        assert_eq!(
+            parse_literal("1970-01-02T00:00:01.234Z").1,
+            Value::Int64(86_401_234)
+        );
         assert_eq!(parse_literal("12abc").1, Value::from("12abc"));
     }
 

@@ -10,14 +10,14 @@ use num_bigint::BigInt;
 use sluice_connect_api::data::logical;
 use sluice_connect_api::{
     ConfigDef, ConfigKey, ConfigType, ConnectError, Decimal, Field, Importance, Result,
-    SourceRecord, Struct, Transform, TransformPlugin, Validator, Value,
+    SourceRecord, Transform, TransformPlugin, Validator, Value,
 };
 
 use super::java;
 use super::replace_null_with_default_key;
 use crate::common::{
-    class_of, java_class, map_get, map_put, non_empty_list, require_map, require_struct,
-    with_default, Side, SmtPlugin,
+    class_of, java_class, map_get, map_put, new_struct, non_empty_list, require_map,
+    require_struct, with_default, SchemaCache, Side, SmtPlugin,
 };
 
 pub const KEY_CLASS: &str = "org.apache.kafka.connect.transforms.MaskField$Key";
@@ -46,7 +46,7 @@ pub fn plugins() -> Vec<Arc<dyn TransformPlugin>> {
     [(KEY_CLASS, Side::Key), (VALUE_CLASS, Side::Value)]
         .into_iter()
         .map(|(class, side)| {
-            SmtPlugin::new(class, &[], config_def(), move |c| {
+            SmtPlugin::define(class, &[], config_def(), move |c| {
                 let fields = c.get_list("fields").to_vec();
                 Ok(Box::new(MaskField {
                     side,
@@ -54,6 +54,7 @@ pub fn plugins() -> Vec<Arc<dyn TransformPlugin>> {
                     fields,
                     replacement: c.get_string("replacement").map(str::to_string),
                     replace_null_with_default: c.get_bool("replace.null.with.default"),
+                    cache: SchemaCache::new(),
                 }) as Box<dyn Transform>)
             })
         })
@@ -66,6 +67,8 @@ pub struct MaskField {
     set: HashSet<String>,
     replacement: Option<String>,
     replace_null_with_default: bool,
+    /// Struct schema → whether each field is masked.
+    cache: SchemaCache<Arc<Vec<bool>>>,
 }
 
 impl Transform for MaskField {
@@ -86,13 +89,22 @@ impl Transform for MaskField {
             Some(schema) => {
                 let value = require_struct(value, PURPOSE)?;
                 let struct_schema = value.schema().clone();
+                let masked = self.cache.get_or_try_insert(&struct_schema, |s| {
+                    Ok::<_, ConnectError>(Arc::new(
+                        s.fields
+                            .iter()
+                            .map(|f| self.set.contains(&f.name))
+                            .collect(),
+                    ))
+                })?;
                 let values = value
                     .into_values()
                     .into_iter()
                     .zip(&struct_schema.fields)
-                    .map(|(v, field)| {
+                    .zip(masked.iter())
+                    .map(|((v, field), &mask)| {
                         let v = with_default(v, field, self.replace_null_with_default);
-                        if self.set.contains(&field.name) {
+                        if mask {
                             self.masked(&v, Some(field))
                         } else {
                             Ok(v)
@@ -102,7 +114,7 @@ impl Transform for MaskField {
                 self.side.put(
                     &mut record,
                     Some(schema),
-                    Value::Struct(Struct::from_values(struct_schema, values)),
+                    Value::Struct(new_struct(struct_schema, values)?),
                 );
             }
         }
@@ -166,7 +178,9 @@ fn mask_with_replacement(value: &Value, field: Option<&Field>, replacement: &str
         } else {
             class_of(value)
         };
-        ConnectError::data(format!("Cannot mask value of type {class} with custom replacement."))
+        ConnectError::data(format!(
+            "Cannot mask value of type {class} with custom replacement."
+        ))
     };
     if is_date(field) {
         return Err(unsupported());
@@ -237,6 +251,7 @@ fn rescale(d: &Decimal, scale: i32) -> Option<Decimal> {
 mod tests {
     use super::*;
     use crate::kafka::testutil::*;
+    use sluice_connect_api::Struct;
     use sluice_connect_api::{SchemaBuilder, SchemaRef};
 
     fn schema() -> SchemaRef {
@@ -254,11 +269,17 @@ mod tests {
             .field("time", logical::time().build())
             .field("timestamp", logical::timestamp().build())
             .field("decimal", logical::decimal(0).build())
-            .field("array", SchemaBuilder::array(SchemaBuilder::int32().build()).build())
+            .field(
+                "array",
+                SchemaBuilder::array(SchemaBuilder::int32().build()).build(),
+            )
             .field(
                 "map",
-                SchemaBuilder::map(SchemaBuilder::string().build(), SchemaBuilder::string().build())
-                    .build(),
+                SchemaBuilder::map(
+                    SchemaBuilder::string().build(),
+                    SchemaBuilder::string().build(),
+                )
+                .build(),
             )
             .field(
                 "withDefault",
@@ -307,7 +328,10 @@ mod tests {
             ("string", Value::from("55.121.20.20")),
             ("bigdec", Value::Decimal(Decimal::new(420, 1))),
             ("list", Value::Array(vec![Value::Int32(42)])),
-            ("map", Value::Map(vec![(Value::from("key"), Value::from("value"))])),
+            (
+                "map",
+                Value::Map(vec![(Value::from("key"), Value::from("value"))]),
+            ),
         ])
     }
 
@@ -323,7 +347,9 @@ mod tests {
     #[test]
     fn schemaless() {
         let fields = "bool,byte,short,int,long,float,double,string,bigdec,list,map";
-        let out = mask(fields, None, value_record(None, values())).unwrap().value;
+        let out = mask(fields, None, value_record(None, values()))
+            .unwrap()
+            .value;
         assert_eq!(get(&out, "magic"), Some(&Value::Int32(42)));
         assert_eq!(get(&out, "bool"), Some(&Value::Boolean(false)));
         assert_eq!(get(&out, "byte"), Some(&Value::Int8(0)));
@@ -333,11 +359,16 @@ mod tests {
         assert_eq!(get(&out, "float"), Some(&Value::Float32(0.0)));
         assert_eq!(get(&out, "double"), Some(&Value::Float64(0.0)));
         assert_eq!(get(&out, "string"), Some(&Value::from("")));
-        assert_eq!(get(&out, "bigdec"), Some(&Value::Decimal(Decimal::new(0, 0))));
+        assert_eq!(
+            get(&out, "bigdec"),
+            Some(&Value::Decimal(Decimal::new(0, 0)))
+        );
         assert_eq!(get(&out, "list"), Some(&Value::Array(vec![])));
         assert_eq!(get(&out, "map"), Some(&Value::Map(vec![])));
         // a listed field that is absent is put as null, as Kafka's HashMap.put does
-        let out = mask("absent", None, value_record(None, values())).unwrap().value;
+        let out = mask("absent", None, value_record(None, values()))
+            .unwrap()
+            .value;
         assert_eq!(get(&out, "absent"), Some(&Value::Null));
     }
 
@@ -386,19 +417,38 @@ mod tests {
             ("string", Value::from("123")),
         ];
         for (field, expected) in &cases {
-            let out = mask(field, Some("123"), value_record(None, values())).unwrap().value;
-            assert_eq!(get(&out, field), Some(expected), "{field}");
-            let out = mask(field, Some("123"), value_record(Some(schema()), values_with_schema()))
+            let out = mask(field, Some("123"), value_record(None, values()))
                 .unwrap()
                 .value;
-            assert_eq!(out.as_struct().unwrap().get(field), Some(expected), "{field}");
-        }
-        let out = mask("bigdec", Some("123.0"), value_record(None, values())).unwrap().value;
-        assert_eq!(get(&out, "bigdec"), Some(&Value::Decimal(Decimal::new(1230, 1))));
-        // with a schema, the decimal keeps the field's scale
-        let out = mask("decimal", Some("123.0"), value_record(Some(schema()), values_with_schema()))
+            assert_eq!(get(&out, field), Some(expected), "{field}");
+            let out = mask(
+                field,
+                Some("123"),
+                value_record(Some(schema()), values_with_schema()),
+            )
             .unwrap()
             .value;
+            assert_eq!(
+                out.as_struct().unwrap().get(field),
+                Some(expected),
+                "{field}"
+            );
+        }
+        let out = mask("bigdec", Some("123.0"), value_record(None, values()))
+            .unwrap()
+            .value;
+        assert_eq!(
+            get(&out, "bigdec"),
+            Some(&Value::Decimal(Decimal::new(1230, 1)))
+        );
+        // with a schema, the decimal keeps the field's scale
+        let out = mask(
+            "decimal",
+            Some("123.0"),
+            value_record(Some(schema()), values_with_schema()),
+        )
+        .unwrap()
+        .value;
         assert_eq!(
             out.as_struct().unwrap().get("decimal"),
             Some(&Value::Decimal(Decimal::new(123, 0)))
@@ -411,24 +461,39 @@ mod tests {
     fn unsupported_replacements_fail() {
         for (field, rep) in [("bool", "false"), ("list", "123"), ("map", "123")] {
             let e = mask(field, Some(rep), value_record(None, values())).unwrap_err();
-            assert!(e.message().starts_with("Cannot mask value of type"), "{}", e.message());
+            assert!(
+                e.message().starts_with("Cannot mask value of type"),
+                "{}",
+                e.message()
+            );
         }
         for field in ["time", "timestamp", "date"] {
-            let e = mask(field, Some("1"), value_record(Some(schema()), values_with_schema()))
-                .unwrap_err();
+            let e = mask(
+                field,
+                Some("1"),
+                value_record(Some(schema()), values_with_schema()),
+            )
+            .unwrap_err();
             assert_eq!(
                 e.message(),
                 "Cannot mask value of type class java.util.Date with custom replacement."
             );
         }
-        let e = mask("array", Some("1"), value_record(Some(schema()), values_with_schema()))
-            .unwrap_err();
+        let e = mask(
+            "array",
+            Some("1"),
+            value_record(Some(schema()), values_with_schema()),
+        )
+        .unwrap_err();
         assert_eq!(
             e.message(),
             "Cannot mask value of type class java.util.ArrayList with custom replacement."
         );
         for field in ["byte", "short", "int", "long", "float", "double", "bigdec"] {
-            assert!(mask(field, Some("foo"), value_record(None, values())).is_err(), "{field}");
+            assert!(
+                mask(field, Some("foo"), value_record(None, values())).is_err(),
+                "{field}"
+            );
         }
         assert!(mask("string,int", Some("foo"), value_record(None, values())).is_err());
     }

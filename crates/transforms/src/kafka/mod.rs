@@ -58,6 +58,37 @@ pub fn predicates() -> Vec<Arc<dyn PredicatePlugin>> {
     predicates::plugins()
 }
 
+/// A Markdown reference of every Kafka transform and predicate: class name,
+/// aliases and the table of its keys (for docs/transforms.md).
+pub fn reference_markdown() -> String {
+    let mut out = String::new();
+    for p in plugins() {
+        out.push_str(&format!("#### `{}`\n\n", p.class_name()));
+        if !p.aliases().is_empty() {
+            out.push_str(&format!("Alias: `{}`.\n\n", p.aliases().join("`, `")));
+        }
+        if p.config_def().keys().is_empty() {
+            out.push_str("No settings.\n\n");
+        } else {
+            out.push_str(&p.config_def().to_markdown());
+            out.push('\n');
+        }
+    }
+    for p in predicates() {
+        out.push_str(&format!("#### `{}`\n\n", p.class_name()));
+        if !p.aliases().is_empty() {
+            out.push_str(&format!("Alias: `{}`.\n\n", p.aliases().join("`, `")));
+        }
+        if p.config_def().keys().is_empty() {
+            out.push_str("No settings.\n\n");
+        } else {
+            out.push_str(&p.config_def().to_markdown());
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// The `replace.null.with.default` key several transforms share.
 pub(crate) fn replace_null_with_default_key() -> sluice_connect_api::ConfigKey {
     use sluice_connect_api::{ConfigKey, ConfigType, Importance};
@@ -184,6 +215,31 @@ mod tests {
                 "org.apache.kafka.connect.transforms.predicates.HasHeaderKey",
                 "org.apache.kafka.connect.transforms.predicates.RecordIsTombstone",
             ]
+        );
+    }
+}
+
+#[cfg(test)]
+mod reference_tests {
+    /// docs/transforms.md carries the generated reference; regenerate it
+    /// with `SLUICE_WRITE_REFERENCE=1 cargo test -p sluice-transforms
+    /// docs_reference` when a key changes.
+    #[test]
+    fn docs_reference_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/transforms.md");
+        let begin = "<!-- kafka-smt-reference:begin -->\n";
+        let end = "<!-- kafka-smt-reference:end -->\n";
+        let generated = super::reference_markdown();
+        let doc = std::fs::read_to_string(path).expect("docs/transforms.md");
+        let (head, rest) = doc.split_once(begin).expect("reference begin marker");
+        let (current, tail) = rest.split_once(end).expect("reference end marker");
+        if std::env::var_os("SLUICE_WRITE_REFERENCE").is_some() {
+            std::fs::write(path, format!("{head}{begin}{generated}{end}{tail}")).unwrap();
+            return;
+        }
+        assert!(
+            current == generated,
+            "docs/transforms.md is out of date; regenerate with SLUICE_WRITE_REFERENCE=1"
         );
     }
 }

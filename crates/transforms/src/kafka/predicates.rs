@@ -15,7 +15,8 @@ use sluice_connect_api::{
 use super::java::JavaRegex;
 use crate::common::{invalid, SmtPredicatePlugin};
 
-pub const TOPIC_NAME_MATCHES: &str = "org.apache.kafka.connect.transforms.predicates.TopicNameMatches";
+pub const TOPIC_NAME_MATCHES: &str =
+    "org.apache.kafka.connect.transforms.predicates.TopicNameMatches";
 pub const HAS_HEADER_KEY: &str = "org.apache.kafka.connect.transforms.predicates.HasHeaderKey";
 pub const RECORD_IS_TOMBSTONE: &str =
     "org.apache.kafka.connect.transforms.predicates.RecordIsTombstone";
@@ -51,7 +52,7 @@ pub fn has_header_key_config_def() -> ConfigDef {
 
 pub fn plugins() -> Vec<Arc<dyn PredicatePlugin>> {
     vec![
-        SmtPredicatePlugin::new(
+        SmtPredicatePlugin::define(
             TOPIC_NAME_MATCHES,
             &["TopicNameMatches"],
             topic_name_matches_config_def(),
@@ -67,7 +68,7 @@ pub fn plugins() -> Vec<Arc<dyn PredicatePlugin>> {
                 Ok(Box::new(TopicNameMatches { regex }) as Box<dyn Predicate>)
             },
         ),
-        SmtPredicatePlugin::new(
+        SmtPredicatePlugin::define(
             HAS_HEADER_KEY,
             &["HasHeaderKey"],
             has_header_key_config_def(),
@@ -77,7 +78,7 @@ pub fn plugins() -> Vec<Arc<dyn PredicatePlugin>> {
                 }) as Box<dyn Predicate>)
             },
         ),
-        SmtPredicatePlugin::new(
+        SmtPredicatePlugin::define(
             RECORD_IS_TOMBSTONE,
             &["RecordIsTombstone"],
             ConfigDef::new(),
@@ -124,7 +125,10 @@ mod tests {
     use sluice_connect_api::{ConfigIssue, Header};
 
     fn plugin(class: &str) -> Arc<dyn PredicatePlugin> {
-        plugins().into_iter().find(|p| p.class_name() == class).unwrap()
+        plugins()
+            .into_iter()
+            .find(|p| p.class_name() == class)
+            .unwrap()
     }
 
     fn predicate(class: &str, pairs: &[(&str, &str)]) -> Box<dyn Predicate> {

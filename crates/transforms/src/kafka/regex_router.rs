@@ -30,16 +30,21 @@ pub fn config_def() -> ConfigDef {
 }
 
 pub fn plugins() -> Vec<Arc<dyn TransformPlugin>> {
-    vec![SmtPlugin::new(CLASS, &["RegexRouter"], config_def(), |c| {
-        let pattern = c.get_string("regex").unwrap_or_default();
-        let regex = JavaRegex::compile(pattern)
-            .map_err(|e| invalid("regex", pattern, format!("Invalid regex: {e}")))?;
-        let text = c.get_string("replacement").unwrap_or_default();
-        let replacement = regex
-            .replacement(text)
-            .map_err(|e| invalid("replacement", text, e))?;
-        Ok(Box::new(RegexRouter { regex, replacement }) as Box<dyn Transform>)
-    })]
+    vec![SmtPlugin::define(
+        CLASS,
+        &["RegexRouter"],
+        config_def(),
+        |c| {
+            let pattern = c.get_string("regex").unwrap_or_default();
+            let regex = JavaRegex::compile(pattern)
+                .map_err(|e| invalid("regex", pattern, format!("Invalid regex: {e}")))?;
+            let text = c.get_string("replacement").unwrap_or_default();
+            let replacement = regex
+                .replacement(text)
+                .map_err(|e| invalid("replacement", text, e))?;
+            Ok(Box::new(RegexRouter { regex, replacement }) as Box<dyn Transform>)
+        },
+    )]
 }
 
 pub struct RegexRouter {
@@ -83,7 +88,11 @@ mod tests {
         );
         // Debezium's documented use: drop the schema part of a topic name.
         assert_eq!(
-            route("([^.]+)\\.([^.]+)\\.([^.]+)", "$1.$3", "dbserver1.inventory.customers"),
+            route(
+                "([^.]+)\\.([^.]+)\\.([^.]+)",
+                "$1.$3",
+                "dbserver1.inventory.customers"
+            ),
             "dbserver1.customers"
         );
     }
@@ -111,9 +120,17 @@ mod tests {
         );
         let i = issues(CLASS, &[("regex", "("), ("replacement", "x")]);
         assert_eq!(i[0].key, "regex");
-        assert!(i[0].message.starts_with("Invalid value ( for configuration regex: Invalid regex:"), "{}", i[0].message);
+        assert!(
+            i[0].message
+                .starts_with("Invalid value ( for configuration regex: Invalid regex:"),
+            "{}",
+            i[0].message
+        );
         let i = issues(CLASS, &[("regex", "(a)"), ("replacement", "$2")]);
         assert_eq!(i[0].key, "replacement");
-        assert_eq!(i[0].message, "Invalid value $2 for configuration replacement: No group 2");
+        assert_eq!(
+            i[0].message,
+            "Invalid value $2 for configuration replacement: No group 2"
+        );
     }
 }

@@ -10,13 +10,13 @@ use std::sync::Arc;
 use sluice_connect_api::config::ConfigValue;
 use sluice_connect_api::{
     ConfigDef, ConfigKey, ConfigType, ConfigValues, ConnectError, Importance, Result, SchemaRef,
-    SchemaType, SourceRecord, Struct, Transform, TransformPlugin, Validator, Value,
+    SchemaType, SourceRecord, Transform, TransformPlugin, Validator, Value,
 };
 
 use super::replace_null_with_default_key;
 use crate::common::{
-    copy_basics, map_put, push_field, require_map, require_struct, with_default, SchemaCache, Side,
-    SmtPlugin,
+    copy_basics, map_put, new_struct, push_field, require_map, require_struct, with_default,
+    SchemaCache, Side, SmtPlugin,
 };
 
 pub const KEY_CLASS: &str = "org.apache.kafka.connect.transforms.ReplaceField$Key";
@@ -86,7 +86,9 @@ pub fn config_def() -> ConfigDef {
                 .default("")
                 .validator(Validator::Custom(valid_renames))
                 .importance(Importance::Medium)
-                .doc("Field rename mappings: a list of colon-delimited pairs, e.g. foo:bar,abc:xyz"),
+                .doc(
+                    "Field rename mappings: a list of colon-delimited pairs, e.g. foo:bar,abc:xyz",
+                ),
         )
         .define(replace_null_with_default_key())
 }
@@ -106,10 +108,14 @@ pub fn plugins() -> Vec<Arc<dyn TransformPlugin>> {
     [(KEY_CLASS, Side::Key), (VALUE_CLASS, Side::Value)]
         .into_iter()
         .map(|(class, side)| {
-            SmtPlugin::new(class, &[], config_def(), move |c| {
-                let renames = parse_renames(c.get_list("renames"))
-                    .map_err(|e| crate::common::invalid("renames", &c.get_list("renames").join(","), e))?;
-                let reverse = renames.iter().map(|(k, v)| (v.clone(), k.clone())).collect();
+            SmtPlugin::define(class, &[], config_def(), move |c| {
+                let renames = parse_renames(c.get_list("renames")).map_err(|e| {
+                    crate::common::invalid("renames", &c.get_list("renames").join(","), e)
+                })?;
+                let reverse = renames
+                    .iter()
+                    .map(|(k, v)| (v.clone(), k.clone()))
+                    .collect();
                 Ok(Box::new(ReplaceField {
                     side,
                     exclude: list_with_alias(c, "exclude", "blacklist"),
@@ -194,18 +200,15 @@ impl Transform for ReplaceField {
                 let out = sources
                     .iter()
                     .map(|&i| {
-                        let v = values[i].take().unwrap_or_else(|| {
-                            // one input feeding two outputs cannot happen
-                            // with a map of renames; be safe anyway
-                            Value::Null
-                        });
+                        // each input feeds at most one output
+                        let v = values[i].take().unwrap_or(Value::Null);
                         with_default(v, &in_schema.fields[i], self.replace_null_with_default)
                     })
                     .collect();
                 self.side.put(
                     &mut record,
                     Some(out_schema.clone()),
-                    Value::Struct(Struct::from_values(out_schema.clone(), out)),
+                    Value::Struct(new_struct(out_schema.clone(), out)?),
                 );
             }
         }
@@ -218,6 +221,7 @@ mod tests {
     use super::*;
     use crate::kafka::testutil::*;
     use sluice_connect_api::SchemaBuilder;
+    use sluice_connect_api::Struct;
 
     fn schema() -> SchemaRef {
         SchemaBuilder::struct_()
@@ -241,7 +245,10 @@ mod tests {
     // Kafka's ReplaceFieldTest.
     #[test]
     fn tombstones_pass() {
-        let t = transform(VALUE_CLASS, &[("include", "abc,foo"), ("renames", "abc:xyz,foo:bar")]);
+        let t = transform(
+            VALUE_CLASS,
+            &[("include", "abc,foo"), ("renames", "abc:xyz,foo:bar")],
+        );
         let out = apply(t.as_ref(), value_record(None, Value::Null));
         assert_eq!((out.value_schema, out.value), (None, Value::Null));
         let out = apply(t.as_ref(), value_record(Some(schema()), Value::Null));
@@ -251,7 +258,10 @@ mod tests {
 
     #[test]
     fn schemaless() {
-        let t = transform(VALUE_CLASS, &[("exclude", "dont"), ("renames", "abc:xyz,foo:bar")]);
+        let t = transform(
+            VALUE_CLASS,
+            &[("exclude", "dont"), ("renames", "abc:xyz,foo:bar")],
+        );
         let out = apply(t.as_ref(), value_record(None, schemaless_value()));
         assert_eq!(
             out.value,
@@ -265,13 +275,19 @@ mod tests {
 
     #[test]
     fn with_schema() {
-        let t = transform(VALUE_CLASS, &[("include", "abc,foo"), ("renames", "abc:xyz,foo:bar")]);
+        let t = transform(
+            VALUE_CLASS,
+            &[("include", "abc,foo"), ("renames", "abc:xyz,foo:bar")],
+        );
         let value = Struct::new(schema())
             .with("dont", "whatever")
             .with("abc", 42)
             .with("foo", true)
             .with("etc", "etc");
-        let out = apply(t.as_ref(), value_record(Some(schema()), Value::Struct(value)));
+        let out = apply(
+            t.as_ref(),
+            value_record(Some(schema()), Value::Struct(value)),
+        );
         let expected_schema = SchemaBuilder::struct_()
             .name("x.Value")
             .field("xyz", SchemaBuilder::int32().build())
@@ -287,7 +303,10 @@ mod tests {
     #[test]
     fn deprecated_names_still_work() {
         // Kafka 3.x's testIncludeBackwardsCompatibility / testExcludeBackwardsCompatibility.
-        let t = transform(VALUE_CLASS, &[("blacklist", "dont"), ("renames", "abc:xyz,foo:bar")]);
+        let t = transform(
+            VALUE_CLASS,
+            &[("blacklist", "dont"), ("renames", "abc:xyz,foo:bar")],
+        );
         let out = apply(t.as_ref(), value_record(None, schemaless_value()));
         assert_eq!(get(&out.value, "dont"), None);
         assert_eq!(get(&out.value, "xyz"), Some(&Value::Int32(42)));
@@ -349,7 +368,10 @@ mod tests {
         };
         let a = apply(t.as_ref(), value_record(Some(s.clone()), v()));
         let b = apply(t.as_ref(), value_record(Some(s), v()));
-        assert!(Arc::ptr_eq(a.value_schema.as_ref().unwrap(), b.value_schema.as_ref().unwrap()));
+        assert!(Arc::ptr_eq(
+            a.value_schema.as_ref().unwrap(),
+            b.value_schema.as_ref().unwrap()
+        ));
     }
 
     #[test]
@@ -363,7 +385,10 @@ mod tests {
         let e = t
             .apply(value_record(Some(schema()), Value::Struct(value)))
             .unwrap_err();
-        assert_eq!(e.message(), "Cannot create field because of field name duplication etc");
+        assert_eq!(
+            e.message(),
+            "Cannot create field because of field name duplication etc"
+        );
     }
 
     #[test]
@@ -374,7 +399,9 @@ mod tests {
             assert_eq!(i[0].key, "renames");
             assert_eq!(
                 i[0].message,
-                format!("Invalid value {bad} for configuration renames: Invalid rename mapping: {bad}")
+                format!(
+                    "Invalid value {bad} for configuration renames: Invalid rename mapping: {bad}"
+                )
             );
         }
         assert!(issues(VALUE_CLASS, &[("renames", "a:b:")]).is_empty());

@@ -10,7 +10,9 @@ use sluice_connect_api::{
 };
 
 use super::replace_null_with_default_key;
-use crate::common::{config_problem, require_schema, with_default, SchemaCache, Side, SmtPlugin};
+use crate::common::{
+    config_problem, new_struct, require_schema, with_default, SchemaCache, Side, SmtPlugin,
+};
 
 pub const KEY_CLASS: &str = "org.apache.kafka.connect.transforms.SetSchemaMetadata$Key";
 pub const VALUE_CLASS: &str = "org.apache.kafka.connect.transforms.SetSchemaMetadata$Value";
@@ -36,7 +38,7 @@ pub fn plugins() -> Vec<Arc<dyn TransformPlugin>> {
     [(KEY_CLASS, Side::Key), (VALUE_CLASS, Side::Value)]
         .into_iter()
         .map(|(class, side)| {
-            SmtPlugin::new(class, &[], config_def(), move |c| {
+            SmtPlugin::define(class, &[], config_def(), move |c| {
                 let name = c.get_string("schema.name").map(str::to_string);
                 let version = match c.value("schema.version") {
                     Some(sluice_connect_api::ConfigValue::Int(v)) => Some(*v),
@@ -83,7 +85,7 @@ impl Transform for SetSchemaMetadata {
             Ok::<_, ConnectError>(Arc::new(out))
         })?;
         let value = match value {
-            Value::Struct(s) => Value::Struct(self.update_schema_in(s, &updated)),
+            Value::Struct(s) => Value::Struct(self.update_schema_in(s, &updated)?),
             other => other,
         };
         self.side.put(&mut record, Some(updated), value);
@@ -93,7 +95,7 @@ impl Transform for SetSchemaMetadata {
 
 impl SetSchemaMetadata {
     /// Kafka's `updateSchemaIn`: the same field values under the new schema.
-    fn update_schema_in(&self, value: Struct, updated: &SchemaRef) -> Struct {
+    fn update_schema_in(&self, value: Struct, updated: &SchemaRef) -> Result<Struct> {
         let old = value.schema().clone();
         let values = value
             .into_values()
@@ -101,7 +103,7 @@ impl SetSchemaMetadata {
             .zip(&old.fields)
             .map(|(v, f)| with_default(v, f, self.replace_null_with_default))
             .collect();
-        Struct::from_values(updated.clone(), values)
+        new_struct(updated.clone(), values)
     }
 }
 
@@ -119,13 +121,25 @@ mod tests {
     #[test]
     fn name_and_version_updates() {
         let t = transform(VALUE_CLASS, &[("schema.name", "foo")]);
-        let out = apply(t.as_ref(), value_of(SchemaBuilder::struct_().build(), Value::Null));
+        let out = apply(
+            t.as_ref(),
+            value_of(SchemaBuilder::struct_().build(), Value::Null),
+        );
         assert_eq!(out.value_schema.unwrap().name.as_deref(), Some("foo"));
         let t = transform(VALUE_CLASS, &[("schema.version", "42")]);
-        let out = apply(t.as_ref(), value_of(SchemaBuilder::struct_().build(), Value::Null));
+        let out = apply(
+            t.as_ref(),
+            value_of(SchemaBuilder::struct_().build(), Value::Null),
+        );
         assert_eq!(out.value_schema.unwrap().version, Some(42));
-        let t = transform(VALUE_CLASS, &[("schema.name", "foo"), ("schema.version", "42")]);
-        let out = apply(t.as_ref(), value_of(SchemaBuilder::struct_().build(), Value::Null));
+        let t = transform(
+            VALUE_CLASS,
+            &[("schema.name", "foo"), ("schema.version", "42")],
+        );
+        let out = apply(
+            t.as_ref(),
+            value_of(SchemaBuilder::struct_().build(), Value::Null),
+        );
         let s = out.value_schema.unwrap();
         assert_eq!((s.name.as_deref(), s.version), (Some("foo"), Some(42)));
     }
@@ -137,8 +151,13 @@ mod tests {
             .field("f1", SchemaBuilder::string().build())
             .field("f2", SchemaBuilder::int32().build())
             .build();
-        let value = Struct::new(schema.clone()).with("f1", "value1").with("f2", 1);
-        let t = transform(VALUE_CLASS, &[("schema.name", "foo"), ("schema.version", "42")]);
+        let value = Struct::new(schema.clone())
+            .with("f1", "value1")
+            .with("f2", 1);
+        let t = transform(
+            VALUE_CLASS,
+            &[("schema.name", "foo"), ("schema.version", "42")],
+        );
         let out = apply(t.as_ref(), value_of(schema.clone(), Value::Struct(value)));
         let s = out.value_schema.clone().unwrap();
         assert_eq!((s.name.as_deref(), s.version), (Some("foo"), Some(42)));
@@ -151,7 +170,10 @@ mod tests {
         let t = transform(KEY_CLASS, &[("schema.name", "k")]);
         let a = apply(t.as_ref(), key_record(Some(schema.clone()), Value::Null));
         let b = apply(t.as_ref(), key_record(Some(schema), Value::Null));
-        assert!(Arc::ptr_eq(a.key_schema.as_ref().unwrap(), b.key_schema.as_ref().unwrap()));
+        assert!(Arc::ptr_eq(
+            a.key_schema.as_ref().unwrap(),
+            b.key_schema.as_ref().unwrap()
+        ));
         assert_eq!(a.key_schema.unwrap().name.as_deref(), Some("k"));
     }
 
@@ -172,7 +194,11 @@ mod tests {
             let value = Struct::new(schema.clone()).with("f2", 1);
             let t = transform(
                 VALUE_CLASS,
-                &[("schema.name", "foo"), ("schema.version", "42"), ("replace.null.with.default", flag)],
+                &[
+                    ("schema.name", "foo"),
+                    ("schema.version", "42"),
+                    ("replace.null.with.default", flag),
+                ],
             );
             let out = apply(t.as_ref(), value_of(schema, Value::Struct(value)));
             assert_eq!(out.value.as_struct().unwrap().get("f1"), Some(&expected));
@@ -183,7 +209,10 @@ mod tests {
     fn schema_required_and_null_ignored() {
         let t = transform(VALUE_CLASS, &[("schema.name", "foo")]);
         let e = t.apply(value_record(None, Value::Int32(42))).unwrap_err();
-        assert_eq!(e.message(), "Schema required for [updating schema metadata]");
+        assert_eq!(
+            e.message(),
+            "Schema required for [updating schema metadata]"
+        );
         let out = apply(t.as_ref(), value_record(None, Value::Null));
         assert_eq!((out.value_schema, out.value), (None, Value::Null));
     }
@@ -194,6 +223,9 @@ mod tests {
         assert_eq!(i.len(), 1);
         assert_eq!(i[0].key, "");
         assert_eq!(i[0].message, "Neither schema name nor version configured");
-        assert_eq!(issues(VALUE_CLASS, &[("schema.version", "x")])[0].key, "schema.version");
+        assert_eq!(
+            issues(VALUE_CLASS, &[("schema.version", "x")])[0].key,
+            "schema.version"
+        );
     }
 }

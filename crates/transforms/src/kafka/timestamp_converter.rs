@@ -21,8 +21,8 @@ use sluice_connect_api::{
 use super::datefmt::{JavaDateFormat, MILLIS_PER_DAY};
 use super::replace_null_with_default_key;
 use crate::common::{
-    class_of, copy_basics, invalid, map_get, map_put, primitive, push_field, require_map,
-    require_struct, with_default, SchemaCache, Side, SmtPlugin,
+    class_of, copy_basics, invalid, map_get, map_put, new_struct, primitive, push_field,
+    require_map, require_struct, with_default, SchemaCache, Side, SmtPlugin,
 };
 
 pub const KEY_CLASS: &str = "org.apache.kafka.connect.transforms.TimestampConverter$Key";
@@ -100,7 +100,7 @@ pub fn plugins() -> Vec<Arc<dyn TransformPlugin>> {
     [(KEY_CLASS, Side::Key), (VALUE_CLASS, Side::Value)]
         .into_iter()
         .map(|(class, side)| {
-            SmtPlugin::new(class, &[], config_def(), move |c| {
+            SmtPlugin::define(class, &[], config_def(), move |c| {
                 let target = match c.get_string("target.type").unwrap_or_default() {
                     "string" => Kind::String,
                     "unix" => Kind::Unix,
@@ -180,7 +180,10 @@ fn kind_of_schema(schema: &Schema) -> Result<Kind> {
         let t = super::cast::enum_name(schema.schema_type);
         Err(ConnectError::data(format!(
             "Schema Schema{{{}{t}}} does not correspond to a known timestamp type format",
-            schema.name.as_ref().map_or(String::new(), |n| format!("{n}:"))
+            schema
+                .name
+                .as_ref()
+                .map_or(String::new(), |n| format!("{n}:"))
         )))
     }
 }
@@ -261,11 +264,15 @@ impl TimestampConverter {
             },
             Kind::Time => match value {
                 Value::Int32(ms) => Ok(i64::from(*ms)),
-                _ => Err(expected("Time to be an int32 of milliseconds since midnight")),
+                _ => Err(expected(
+                    "Time to be an int32 of milliseconds since midnight",
+                )),
             },
             Kind::Timestamp => match value {
                 Value::Int64(ms) => Ok(*ms),
-                _ => Err(expected("Timestamp to be an int64 of milliseconds since the epoch")),
+                _ => Err(expected(
+                    "Timestamp to be an int64 of milliseconds since the epoch",
+                )),
             },
         }
     }
@@ -284,7 +291,9 @@ impl TimestampConverter {
                 let days = millis.div_euclid(MILLIS_PER_DAY);
                 if with_schema {
                     Value::Int32(i32::try_from(days).map_err(|_| {
-                        ConnectError::data(format!("Timestamp {millis} is out of the range of Date"))
+                        ConnectError::data(format!(
+                            "Timestamp {millis} is out of the range of Date"
+                        ))
                     })?)
                 } else {
                     Value::Int64(days * MILLIS_PER_DAY)
@@ -329,7 +338,7 @@ impl TimestampConverter {
                 }
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Struct::from_values(updated.clone(), values))
+        new_struct(updated.clone(), values)
     }
 
     fn updated_schema(&self, schema: &SchemaRef) -> Result<SchemaRef> {
@@ -361,7 +370,9 @@ impl Transform for TimestampConverter {
                     self.convert(value, None, false)?
                 } else {
                     let mut entries = require_map(value, PURPOSE)?;
-                    let v = map_get(&entries, &self.field).cloned().unwrap_or(Value::Null);
+                    let v = map_get(&entries, &self.field)
+                        .cloned()
+                        .unwrap_or(Value::Null);
                     let converted = self.convert(v, None, false)?;
                     map_put(&mut entries, &self.field, converted);
                     Value::Map(entries)
@@ -424,36 +435,59 @@ mod tests {
         );
         // case matters, as with Kafka's ValidString
         assert!(!issues(VALUE_CLASS, &[("target.type", "timestamp")]).is_empty());
-        let i = issues(VALUE_CLASS, &[("target.type", "unix"), ("unix.precision", "invalid")]);
+        let i = issues(
+            VALUE_CLASS,
+            &[("target.type", "unix"), ("unix.precision", "invalid")],
+        );
         assert_eq!(i[0].key, "unix.precision");
-        assert!(issues(VALUE_CLASS, &[("target.type", "unix"), ("unix.precision", "seconds")]).is_empty());
+        assert!(issues(
+            VALUE_CLASS,
+            &[("target.type", "unix"), ("unix.precision", "seconds")]
+        )
+        .is_empty());
         let i = issues(VALUE_CLASS, &[("target.type", "string")]);
         assert_eq!(i[0].key, "format");
         assert!(i[0].message.contains("requires format option"));
-        let i = issues(VALUE_CLASS, &[("target.type", "string"), ("format", "bad-format")]);
+        let i = issues(
+            VALUE_CLASS,
+            &[("target.type", "string"), ("format", "bad-format")],
+        );
         assert_eq!(i[0].key, "format");
-        assert!(i[0].message.contains("SimpleDateFormat-compatible pattern"), "{}", i[0].message);
+        assert!(
+            i[0].message.contains("SimpleDateFormat-compatible pattern"),
+            "{}",
+            i[0].message
+        );
     }
 
     #[test]
     fn schemaless_from_unix_millis() {
         let r = || value_record(None, Value::Int64(DATE_PLUS_TIME_UNIX));
         let out = apply(t(&[("target.type", "Timestamp")]).as_ref(), r());
-        assert_eq!((out.value_schema, out.value), (None, Value::Int64(DATE_PLUS_TIME_UNIX)));
+        assert_eq!(
+            (out.value_schema, out.value),
+            (None, Value::Int64(DATE_PLUS_TIME_UNIX))
+        );
         let out = apply(t(&[("target.type", "Date")]).as_ref(), r());
         assert_eq!(out.value, Value::Int64(MILLIS_PER_DAY));
         let out = apply(t(&[("target.type", "Time")]).as_ref(), r());
         assert_eq!(out.value, Value::Int64(i64::from(TIME_MS)));
         let out = apply(t(&[("target.type", "unix")]).as_ref(), r());
         assert_eq!(out.value, Value::Int64(DATE_PLUS_TIME_UNIX));
-        let out = apply(t(&[("target.type", "string"), ("format", FMT)]).as_ref(), r());
+        let out = apply(
+            t(&[("target.type", "string"), ("format", FMT)]).as_ref(),
+            r(),
+        );
         assert_eq!(out.value, Value::from(DATE_PLUS_TIME_STRING));
     }
 
     #[test]
     fn schemaless_string_to_timestamp_and_unix() {
         let r = || value_record(None, Value::from(DATE_PLUS_TIME_STRING));
-        let out = apply(t(&[("target.type", "Timestamp"), ("format", FMT)]).as_ref(), r());
+        let out = apply(
+            t(&[("target.type", "Timestamp"), ("format", FMT)]).as_ref(),
+            r(),
+        );
         assert_eq!(out.value, Value::Int64(DATE_PLUS_TIME_UNIX));
         for (precision, expected) in [
             ("microseconds", 86_401_234_000i64),
@@ -461,7 +495,12 @@ mod tests {
             ("seconds", 86_401),
         ] {
             let out = apply(
-                t(&[("target.type", "unix"), ("unix.precision", precision), ("format", FMT)]).as_ref(),
+                t(&[
+                    ("target.type", "unix"),
+                    ("unix.precision", precision),
+                    ("format", FMT),
+                ])
+                .as_ref(),
                 r(),
             );
             assert_eq!(out.value, Value::Int64(expected), "{precision}");
@@ -497,7 +536,10 @@ mod tests {
         let out = apply(t(&[("target.type", "unix")]).as_ref(), r());
         assert_eq!(out.value_schema, Some(SchemaBuilder::int64().build()));
         assert_eq!(out.value, Value::Int64(DATE_PLUS_TIME_UNIX));
-        let out = apply(t(&[("target.type", "string"), ("format", FMT)]).as_ref(), r());
+        let out = apply(
+            t(&[("target.type", "string"), ("format", FMT)]).as_ref(),
+            r(),
+        );
         assert_eq!(out.value_schema, Some(SchemaBuilder::string().build()));
         assert_eq!(out.value, Value::from(DATE_PLUS_TIME_STRING));
     }
@@ -506,19 +548,41 @@ mod tests {
     fn with_schema_to_timestamp() {
         let tt = t(&[("target.type", "Timestamp"), ("format", FMT)]);
         for (schema, value, expected) in [
-            (logical::date().build(), Value::Int32(DATE_DAYS), MILLIS_PER_DAY),
-            (logical::time().build(), Value::Int32(TIME_MS), i64::from(TIME_MS)),
-            (SchemaBuilder::int64().build(), Value::Int64(DATE_PLUS_TIME_UNIX), DATE_PLUS_TIME_UNIX),
-            (SchemaBuilder::string().build(), Value::from(DATE_PLUS_TIME_STRING), DATE_PLUS_TIME_UNIX),
+            (
+                logical::date().build(),
+                Value::Int32(DATE_DAYS),
+                MILLIS_PER_DAY,
+            ),
+            (
+                logical::time().build(),
+                Value::Int32(TIME_MS),
+                i64::from(TIME_MS),
+            ),
+            (
+                SchemaBuilder::int64().build(),
+                Value::Int64(DATE_PLUS_TIME_UNIX),
+                DATE_PLUS_TIME_UNIX,
+            ),
+            (
+                SchemaBuilder::string().build(),
+                Value::from(DATE_PLUS_TIME_STRING),
+                DATE_PLUS_TIME_UNIX,
+            ),
         ] {
             let out = apply(tt.as_ref(), value_record(Some(schema), value));
             assert_eq!(out.value_schema, Some(ts_schema()));
             assert_eq!(out.value, Value::Int64(expected));
         }
         let e = tt
-            .apply(value_record(Some(SchemaBuilder::int32().build()), Value::Int32(1)))
+            .apply(value_record(
+                Some(SchemaBuilder::int32().build()),
+                Value::Int32(1),
+            ))
             .unwrap_err();
-        assert_eq!(e.message(), "Schema Schema{INT32} does not correspond to a known timestamp type format");
+        assert_eq!(
+            e.message(),
+            "Schema Schema{INT32} does not correspond to a known timestamp type format"
+        );
     }
 
     #[test]
@@ -542,7 +606,10 @@ mod tests {
             let whole = t(&[("target.type", target), ("format", FMT)]);
             let field = t(&[("target.type", target), ("format", FMT), ("field", "ts")]);
             for source in optional_sources() {
-                let out = apply(whole.as_ref(), value_record(Some(source.clone()), Value::Null));
+                let out = apply(
+                    whole.as_ref(),
+                    value_record(Some(source.clone()), Value::Null),
+                );
                 assert_eq!(out.value_schema.as_ref(), Some(&expected));
                 assert_eq!(out.value, Value::Null);
                 // a null field
@@ -554,12 +621,24 @@ mod tests {
                     .field("other", SchemaBuilder::string().build());
                 let schema = b.clone().build();
                 let value = Struct::new(schema.clone()).with("other", "test");
-                let out = apply(field.as_ref(), value_record(Some(schema), Value::Struct(value)));
-                assert_eq!(out.value_schema.as_deref(), Some(&*expected_struct.clone().build()));
+                let out = apply(
+                    field.as_ref(),
+                    value_record(Some(schema), Value::Struct(value)),
+                );
+                assert_eq!(
+                    out.value_schema.as_deref(),
+                    Some(&*expected_struct.clone().build())
+                );
                 assert_eq!(out.value.as_struct().unwrap().get("ts"), Some(&Value::Null));
                 // a null struct
-                let out = apply(field.as_ref(), value_record(Some(b.optional().build()), Value::Null));
-                assert_eq!(out.value_schema.as_deref(), Some(&*expected_struct.optional().build()));
+                let out = apply(
+                    field.as_ref(),
+                    value_record(Some(b.optional().build()), Value::Null),
+                );
+                assert_eq!(
+                    out.value_schema.as_deref(),
+                    Some(&*expected_struct.optional().build())
+                );
                 assert_eq!(out.value, Value::Null);
             }
             // schemaless nulls
@@ -586,7 +665,10 @@ mod tests {
             .with("ts", DATE_PLUS_TIME_UNIX)
             .with("other", "test");
         let tt = t(&[("target.type", "Timestamp"), ("field", "ts")]);
-        let out = apply(tt.as_ref(), value_record(Some(schema.clone()), Value::Struct(value.clone())));
+        let out = apply(
+            tt.as_ref(),
+            value_record(Some(schema.clone()), Value::Struct(value.clone())),
+        );
         let expected = SchemaBuilder::struct_()
             .field("ts", ts_schema())
             .field("other", SchemaBuilder::string().build())
@@ -596,19 +678,38 @@ mod tests {
         assert_eq!(v.get("ts"), Some(&Value::Int64(DATE_PLUS_TIME_UNIX)));
         assert_eq!(v.get("other"), Some(&Value::from("test")));
         assert!(v.validate().is_ok());
-        let again = apply(tt.as_ref(), value_record(Some(schema), Value::Struct(value)));
-        assert!(Arc::ptr_eq(out.value_schema.as_ref().unwrap(), again.value_schema.as_ref().unwrap()));
+        let again = apply(
+            tt.as_ref(),
+            value_record(Some(schema), Value::Struct(value)),
+        );
+        assert!(Arc::ptr_eq(
+            out.value_schema.as_ref().unwrap(),
+            again.value_schema.as_ref().unwrap()
+        ));
     }
 
     #[test]
     fn null_field_with_default_and_replace_off() {
-        let tt = t(&[("target.type", "Timestamp"), ("field", "ts"), ("replace.null.with.default", "false")]);
+        let tt = t(&[
+            ("target.type", "Timestamp"),
+            ("field", "ts"),
+            ("replace.null.with.default", "false"),
+        ]);
         let schema = SchemaBuilder::struct_()
-            .field("ts", SchemaBuilder::int64().optional().default_value(Value::Int64(0)).build())
+            .field(
+                "ts",
+                SchemaBuilder::int64()
+                    .optional()
+                    .default_value(Value::Int64(0))
+                    .build(),
+            )
             .field("other", SchemaBuilder::string().build())
             .build();
         let value = Struct::new(schema.clone()).with("other", "test");
-        let out = apply(tt.as_ref(), value_record(Some(schema), Value::Struct(value)));
+        let out = apply(
+            tt.as_ref(),
+            value_record(Some(schema), Value::Struct(value)),
+        );
         let expected = SchemaBuilder::struct_()
             .field("ts", logical::timestamp().optional().build())
             .field("other", SchemaBuilder::string().build())
@@ -621,29 +722,62 @@ mod tests {
     fn unix_precisions_with_schema() {
         for (precision, input) in [
             ("microseconds", DATE_PLUS_TIME_UNIX * 1000 + 123),
-            ("nanoseconds", (DATE_PLUS_TIME_UNIX * 1000 + 123) * 1000 + 456),
+            (
+                "nanoseconds",
+                (DATE_PLUS_TIME_UNIX * 1000 + 123) * 1000 + 456,
+            ),
         ] {
-            let tt = t(&[("target.type", "Timestamp"), ("field", "ts"), ("unix.precision", precision)]);
-            let schema = SchemaBuilder::struct_().field("ts", SchemaBuilder::int64().build()).build();
+            let tt = t(&[
+                ("target.type", "Timestamp"),
+                ("field", "ts"),
+                ("unix.precision", precision),
+            ]);
+            let schema = SchemaBuilder::struct_()
+                .field("ts", SchemaBuilder::int64().build())
+                .build();
             let out = apply(
                 tt.as_ref(),
-                value_record(Some(schema.clone()), Value::Struct(Struct::new(schema).with("ts", input))),
+                value_record(
+                    Some(schema.clone()),
+                    Value::Struct(Struct::new(schema).with("ts", input)),
+                ),
             );
-            assert_eq!(out.value.as_struct().unwrap().get("ts"), Some(&Value::Int64(DATE_PLUS_TIME_UNIX)));
+            assert_eq!(
+                out.value.as_struct().unwrap().get("ts"),
+                Some(&Value::Int64(DATE_PLUS_TIME_UNIX))
+            );
         }
-        let tt = t(&[("target.type", "Timestamp"), ("field", "ts"), ("unix.precision", "seconds")]);
-        let schema = SchemaBuilder::struct_().field("ts", SchemaBuilder::int64().build()).build();
+        let tt = t(&[
+            ("target.type", "Timestamp"),
+            ("field", "ts"),
+            ("unix.precision", "seconds"),
+        ]);
+        let schema = SchemaBuilder::struct_()
+            .field("ts", SchemaBuilder::int64().build())
+            .build();
         let out = apply(
             tt.as_ref(),
-            value_record(Some(schema.clone()), Value::Struct(Struct::new(schema).with("ts", 86_401i64))),
+            value_record(
+                Some(schema.clone()),
+                Value::Struct(Struct::new(schema).with("ts", 86_401i64)),
+            ),
         );
-        assert_eq!(out.value.as_struct().unwrap().get("ts"), Some(&Value::Int64(86_401_000)));
+        assert_eq!(
+            out.value.as_struct().unwrap().get("ts"),
+            Some(&Value::Int64(86_401_000))
+        );
     }
 
     #[test]
     fn key_variant() {
         let tt = transform(KEY_CLASS, &[("target.type", "Timestamp")]);
-        let out = apply(tt.as_ref(), key_record(None, Value::Int64(DATE_PLUS_TIME_UNIX)));
-        assert_eq!((out.key_schema, out.key), (None, Value::Int64(DATE_PLUS_TIME_UNIX)));
+        let out = apply(
+            tt.as_ref(),
+            key_record(None, Value::Int64(DATE_PLUS_TIME_UNIX)),
+        );
+        assert_eq!(
+            (out.key_schema, out.key),
+            (None, Value::Int64(DATE_PLUS_TIME_UNIX))
+        );
     }
 }

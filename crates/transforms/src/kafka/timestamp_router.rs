@@ -32,15 +32,20 @@ pub fn config_def() -> ConfigDef {
 }
 
 pub fn plugins() -> Vec<Arc<dyn TransformPlugin>> {
-    vec![SmtPlugin::new(CLASS, &["TimestampRouter"], config_def(), |c| {
-        let pattern = c.get_string("timestamp.format").unwrap_or_default();
-        let format =
-            JavaDateFormat::compile(pattern).map_err(|e| invalid("timestamp.format", pattern, e))?;
-        Ok(Box::new(TimestampRouter {
-            topic_format: c.get_string("topic.format").unwrap_or_default().to_string(),
-            format,
-        }) as Box<dyn Transform>)
-    })]
+    vec![SmtPlugin::define(
+        CLASS,
+        &["TimestampRouter"],
+        config_def(),
+        |c| {
+            let pattern = c.get_string("timestamp.format").unwrap_or_default();
+            let format = JavaDateFormat::compile(pattern)
+                .map_err(|e| invalid("timestamp.format", pattern, e))?;
+            Ok(Box::new(TimestampRouter {
+                topic_format: c.get_string("topic.format").unwrap_or_default().to_string(),
+                format,
+            }) as Box<dyn Transform>)
+        },
+    )]
 }
 
 pub struct TimestampRouter {
@@ -79,7 +84,8 @@ mod tests {
     #[test]
     fn default_configuration() {
         let t = transform(CLASS, &[]);
-        let r = SourceRecord::new(None, None, "test", None, Value::Null).with_timestamp(1_483_425_001_864);
+        let r = SourceRecord::new(None, None, "test", None, Value::Null)
+            .with_timestamp(1_483_425_001_864);
         assert_eq!(&*apply(t.as_ref(), r).topic, "test-20170103");
     }
 
@@ -87,10 +93,17 @@ mod tests {
     fn custom_formats() {
         let t = transform(
             CLASS,
-            &[("topic.format", "${timestamp}/${topic}/${timestamp}"), ("timestamp.format", "yyyy-MM-dd'T'HH")],
+            &[
+                ("topic.format", "${timestamp}/${topic}/${timestamp}"),
+                ("timestamp.format", "yyyy-MM-dd'T'HH"),
+            ],
         );
-        let r = SourceRecord::new(None, None, "t", None, Value::Null).with_timestamp(1_483_425_001_864);
-        assert_eq!(&*apply(t.as_ref(), r).topic, "2017-01-03T06/t/2017-01-03T06");
+        let r =
+            SourceRecord::new(None, None, "t", None, Value::Null).with_timestamp(1_483_425_001_864);
+        assert_eq!(
+            &*apply(t.as_ref(), r).topic,
+            "2017-01-03T06/t/2017-01-03T06"
+        );
     }
 
     #[test]
@@ -99,7 +112,11 @@ mod tests {
         let e = t
             .apply(SourceRecord::new(None, None, "t", None, Value::Null))
             .unwrap_err();
-        assert!(e.message().starts_with("Timestamp missing on record"), "{}", e.message());
+        assert!(
+            e.message().starts_with("Timestamp missing on record"),
+            "{}",
+            e.message()
+        );
     }
 
     #[test]

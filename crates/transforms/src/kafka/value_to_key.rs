@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use sluice_connect_api::{
     ConfigDef, ConfigKey, ConfigType, ConnectError, Importance, Result, SchemaRef, SourceRecord,
-    Struct, Transform, TransformPlugin, Validator, Value,
+    Transform, TransformPlugin, Validator, Value,
 };
 
 use super::replace_null_with_default_key;
 use crate::common::{
-    empty_struct, map_get, non_empty_list, push_field, require_map, require_struct, with_default,
-    SchemaCache, SmtPlugin,
+    empty_struct, map_get, new_struct, non_empty_list, push_field, require_map, require_struct,
+    with_default, SchemaCache, SmtPlugin,
 };
 
 pub const CLASS: &str = "org.apache.kafka.connect.transforms.ValueToKey";
@@ -29,13 +29,18 @@ pub fn config_def() -> ConfigDef {
 }
 
 pub fn plugins() -> Vec<Arc<dyn TransformPlugin>> {
-    vec![SmtPlugin::new(CLASS, &["ValueToKey"], config_def(), |c| {
-        Ok(Box::new(ValueToKey {
-            fields: c.get_list("fields").to_vec(),
-            replace_null_with_default: c.get_bool("replace.null.with.default"),
-            cache: SchemaCache::new(),
-        }) as Box<dyn Transform>)
-    })]
+    vec![SmtPlugin::define(
+        CLASS,
+        &["ValueToKey"],
+        config_def(),
+        |c| {
+            Ok(Box::new(ValueToKey {
+                fields: c.get_list("fields").to_vec(),
+                replace_null_with_default: c.get_bool("replace.null.with.default"),
+                cache: SchemaCache::new(),
+            }) as Box<dyn Transform>)
+        },
+    )]
 }
 
 pub struct ValueToKey {
@@ -93,7 +98,7 @@ impl Transform for ValueToKey {
                     })
                     .collect();
                 record.key_schema = Some(key_schema.clone());
-                record.key = Value::Struct(Struct::from_values(key_schema.clone(), values));
+                record.key = Value::Struct(new_struct(key_schema.clone(), values)?);
                 record.value_schema = Some(schema);
                 record.value = Value::Struct(value);
             }
@@ -107,6 +112,7 @@ mod tests {
     use super::*;
     use crate::kafka::testutil::*;
     use sluice_connect_api::SchemaBuilder;
+    use sluice_connect_api::Struct;
 
     // Kafka's ValueToKeyTest.
     #[test]
@@ -119,7 +125,10 @@ mod tests {
         ]);
         let out = apply(t.as_ref(), value_record(None, value.clone()));
         assert_eq!(out.key_schema, None);
-        assert_eq!(out.key, map(vec![("a", Value::Int32(1)), ("b", Value::Int32(2))]));
+        assert_eq!(
+            out.key,
+            map(vec![("a", Value::Int32(1)), ("b", Value::Int32(2))])
+        );
         assert_eq!(out.value, value);
     }
 
@@ -170,7 +179,10 @@ mod tests {
         for (flag, expected) in [("false", Value::Null), ("true", Value::Int32(42))] {
             let t = transform(
                 CLASS,
-                &[("fields", "optional_with_default"), ("replace.null.with.default", flag)],
+                &[
+                    ("fields", "optional_with_default"),
+                    ("replace.null.with.default", flag),
+                ],
             );
             let schema = SchemaBuilder::struct_()
                 .field(
@@ -200,7 +212,11 @@ mod tests {
             "Invalid value  for configuration fields: Empty list"
         );
         assert_eq!(
-            issues(CLASS, &[("fields", "a"), ("replace.null.with.default", "maybe")])[0].key,
+            issues(
+                CLASS,
+                &[("fields", "a"), ("replace.null.with.default", "maybe")]
+            )[0]
+            .key,
             "replace.null.with.default"
         );
     }

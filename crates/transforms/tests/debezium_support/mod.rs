@@ -46,7 +46,15 @@ pub fn source_schema() -> SchemaRef {
         .field(
             "snapshot",
             enum_schema(
-                &["true", "first", "first_in_data_collection", "last_in_data_collection", "last", "false", "incremental"],
+                &[
+                    "true",
+                    "first",
+                    "first_in_data_collection",
+                    "last_in_data_collection",
+                    "last",
+                    "false",
+                    "incremental",
+                ],
                 "false",
             ),
         )
@@ -169,18 +177,32 @@ impl Table {
     pub fn transaction(&self) -> Struct {
         Struct::from_values(
             self.transaction.clone(),
-            vec![Value::String("571:1234".into()), Value::Int64(42), Value::Int64(7)],
+            vec![
+                Value::String("571:1234".into()),
+                Value::Int64(42),
+                Value::Int64(7),
+            ],
         )
     }
 
-    pub fn envelope(&self, op: &str, before: Option<Struct>, after: Option<Struct>, tx: bool) -> Struct {
+    pub fn envelope(
+        &self,
+        op: &str,
+        before: Option<Struct>,
+        after: Option<Struct>,
+        tx: bool,
+    ) -> Struct {
         Struct::from_values(
             self.envelope.clone(),
             vec![
                 before.map_or(Value::Null, Value::Struct),
                 after.map_or(Value::Null, Value::Struct),
                 Value::Struct(self.source(1234)),
-                if tx { Value::Struct(self.transaction()) } else { Value::Null },
+                if tx {
+                    Value::Struct(self.transaction())
+                } else {
+                    Value::Null
+                },
                 Value::String(op.into()),
                 Value::Int64(TS_MS),
                 Value::Int64(TS_MS * 1000),
@@ -194,7 +216,13 @@ impl Table {
         self.record_tx(op, before, after, false)
     }
 
-    pub fn record_tx(&self, op: &str, before: Option<Struct>, after: Option<Struct>, tx: bool) -> SourceRecord {
+    pub fn record_tx(
+        &self,
+        op: &str,
+        before: Option<Struct>,
+        after: Option<Struct>,
+        tx: bool,
+    ) -> SourceRecord {
         let id = after
             .as_ref()
             .or(before.as_ref())
@@ -250,7 +278,10 @@ pub fn heartbeat() -> SourceRecord {
     )
     .with_key(
         Some(key_schema.clone()),
-        Value::Struct(Struct::from_values(key_schema, vec![Value::String("server1".into())])),
+        Value::Struct(Struct::from_values(
+            key_schema,
+            vec![Value::String("server1".into())],
+        )),
     )
 }
 
@@ -296,16 +327,28 @@ pub fn message(prefix: &str, content: &[u8]) -> SourceRecord {
             )),
         ],
     );
-    SourceRecord::new(None, None, "server1.message", Some(value_schema), Value::Struct(value))
-        .with_key(
-            Some(key_schema.clone()),
-            Value::Struct(Struct::from_values(key_schema, vec![Value::String(prefix.into())])),
-        )
-        .with_timestamp(TS_MS)
+    SourceRecord::new(
+        None,
+        None,
+        "server1.message",
+        Some(value_schema),
+        Value::Struct(value),
+    )
+    .with_key(
+        Some(key_schema.clone()),
+        Value::Struct(Struct::from_values(
+            key_schema,
+            vec![Value::String(prefix.into())],
+        )),
+    )
+    .with_timestamp(TS_MS)
 }
 
 pub fn props(pairs: &[(&str, &str)]) -> Props {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// The plugin of a class name, as the worker finds it.
@@ -320,7 +363,9 @@ pub fn plugin(class: &str) -> Arc<dyn TransformPlugin> {
 pub fn transform(class: &str, pairs: &[(&str, &str)]) -> Box<dyn Transform> {
     let mut p = props(pairs);
     p.insert("type".into(), class.into());
-    plugin(class).create(&p).unwrap_or_else(|e| panic!("{class}: {e}"))
+    plugin(class)
+        .create(&p)
+        .unwrap_or_else(|e| panic!("{class}: {e}"))
 }
 
 pub fn apply(t: &dyn Transform, r: SourceRecord) -> Option<SourceRecord> {
