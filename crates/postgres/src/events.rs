@@ -292,6 +292,11 @@ impl NameAdjustment {
             };
             if ok {
                 out.push(c);
+            } else if i == 0 && (c.is_ascii_digit() || (dots && c == '.')) {
+                // Valid later but not first: Debezium prepends `_` (a name
+                // starting `1srv` becomes `_1srv`).
+                out.push('_');
+                out.push(c);
             } else if self == NameAdjustment::AvroUnicode {
                 out.push_str(&format!("_u{:04x}", c as u32));
             } else {
@@ -542,7 +547,7 @@ mod tests {
             avro.schema_name("srv.public.my-table$1.Value"),
             "srv.public.my_table_1.Value"
         );
-        assert_eq!(avro.schema_name("1srv.t.Key"), "_srv.t.Key");
+        assert_eq!(avro.schema_name("1srv.t.Key"), "_1srv.t.Key");
         assert_eq!(avro.field_name("order.total-€"), "order_total__");
         assert_eq!(NameAdjustment::AvroUnicode.field_name("a-b"), "a_u002db");
         assert_eq!(NameAdjustment::None.field_name("a-b"), "a-b");
