@@ -14,8 +14,11 @@ use sluice_testkit::{unique_name, PgServer};
 fn setup(pg: &PgServer, dir: &std::path::Path, tolerance: &str) -> (String, std::path::PathBuf) {
     let db = unique_name("db");
     pg.create_database(&db).unwrap();
-    pg.psql(&db, "CREATE TABLE payments (id bigint PRIMARY KEY, amount text)")
-        .unwrap();
+    pg.psql(
+        &db,
+        "CREATE TABLE payments (id bigint PRIMARY KEY, amount text)",
+    )
+    .unwrap();
     let out = dir.join("events.jsonl");
     std::fs::write(
         dir.join("worker.properties"),
@@ -120,8 +123,14 @@ fn a_cast_failure_goes_to_the_dead_letter_topic_and_the_next_rows_flow() {
         assert!(headers.contains(h), "header {h} in {headers}");
     }
     assert!(headers.contains("TRANSFORMATION"), "{headers}");
-    assert!(headers.contains("org.apache.kafka.connect.transforms.Cast$Value"), "{headers}");
-    assert!(log_text.contains("record failed (errors.tolerance=all)"), "{log_text}");
+    assert!(
+        headers.contains("org.apache.kafka.connect.transforms.Cast$Value"),
+        "{headers}"
+    );
+    assert!(
+        log_text.contains("record failed (errors.tolerance=all)"),
+        "{log_text}"
+    );
     assert!(terminate(&mut sluice).success());
     // Everything, the dead letter included, is committed: a restart
     // delivers nothing again.
@@ -149,7 +158,8 @@ fn without_tolerance_the_task_fails_with_the_cause() {
         "info",
     );
     wait_streaming(&log);
-    pg.psql(&db, "INSERT INTO payments VALUES (1, 'one')").unwrap();
+    pg.psql(&db, "INSERT INTO payments VALUES (1, 'one')")
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let text = std::fs::read_to_string(&log).unwrap_or_default();

@@ -2489,8 +2489,7 @@ impl SourceTask for PostgresTask {
                         // A change that cannot become an event:
                         // event.processing.failure.handling.mode decides.
                         Err(e)
-                            if e.kind() == ErrorKind::Data
-                                && r.settings.failure_mode != "fail" =>
+                            if e.kind() == ErrorKind::Data && r.settings.failure_mode != "fail" =>
                         {
                             if r.settings.failure_mode == "warn" {
                                 tracing::warn!(lsn = %wal_start, "skipping a change that cannot be processed (event.processing.failure.handling.mode=warn): {e}");

@@ -621,7 +621,9 @@ async fn plugins(
             out.push(json!({"class": t.class_name(), "type": "transformation", "version": state.version}));
         }
         for p in plugins.predicates() {
-            out.push(json!({"class": p.class_name(), "type": "predicate", "version": state.version}));
+            out.push(
+                json!({"class": p.class_name(), "type": "predicate", "version": state.version}),
+            );
         }
         for class in [
             "org.apache.kafka.connect.json.JsonConverter",

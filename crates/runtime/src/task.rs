@@ -475,16 +475,18 @@ impl Converting {
                         out.push(self.dead_letter(dlq, original, &f, key_type, value_type));
                     }
                 }
-                Err(f) => return Err(ConnectError::new(
-                    f.error.kind(),
-                    format!(
+                Err(f) => {
+                    return Err(ConnectError::new(
+                        f.error.kind(),
+                        format!(
                         "record for topic {} could not be converted or transformed ({}, {}): {}",
                         f.topic,
                         f.stage,
                         f.class,
                         f.error.message()
                     ),
-                )),
+                    ))
+                }
             }
         }
         Ok(out)
