@@ -474,6 +474,12 @@ struct Running {
     inc: crate::incremental::IncState,
     inc_offset: Option<Arc<Vec<(&'static str, Json)>>>,
     window: Option<crate::incremental::Window>,
+    /// Changes streamed while an incremental snapshot runs but no window is
+    /// open: `(xid, relation, key)`. A chunk read right after may not yet
+    /// see a transaction whose commit was already streamed (PostgreSQL
+    /// makes a commit visible just after writing its record), so those keys
+    /// are dropped from the chunk when its snapshot cannot see the xid.
+    inc_recent: std::collections::VecDeque<(u32, u32, Vec<Option<bytes::Bytes>>)>,
     inc_paused: bool,
     inc_table: Option<(TableId, u32, Vec<String>, crate::incremental::KeyInfo)>,
     signal_file_pos: u64,
@@ -535,6 +541,7 @@ impl Running {
             inc: crate::incremental::IncState::default(),
             inc_offset: None,
             window: None,
+            inc_recent: std::collections::VecDeque::new(),
             inc_paused: false,
             inc_table: None,
             signal_file_pos: 0,
@@ -713,6 +720,20 @@ impl Running {
     /// A streamed change of `oid`: inside an open window, it supersedes the
     /// chunk's row of the same key.
     fn inc_observe(&mut self, oid: u32, tuples: &[&TupleData]) {
+        // Remembered for the next chunk's read (see `inc_recent`).
+        if let (Some((_, table_oid, _, info)), Some(tx)) =
+            (self.inc_table.as_ref(), self.tx.as_ref())
+        {
+            if *table_oid == oid {
+                for t in tuples {
+                    self.inc_recent
+                        .push_back((tx.xid, oid, crate::incremental::key_of(t, info)));
+                }
+                while self.inc_recent.len() > 100_000 {
+                    self.inc_recent.pop_front();
+                }
+            }
+        }
         let (Some(w), Some((_, _, _, info))) = (self.window.as_mut(), self.inc_table.as_ref())
         else {
             return;
@@ -1065,6 +1086,16 @@ impl Running {
             ..Default::default()
         };
         crate::incremental::fill_window(&mut window, rows, &key, self.settings.inc_chunk_size);
+        // Changes already streamed by transactions this read could not see
+        // are newer than the chunk's rows.
+        for (xid, rel, k) in &self.inc_recent {
+            if *rel == window.oid && !window.visibility.sees(*xid) {
+                window.rows.remove(k);
+            }
+        }
+        // Changes this read saw are in its rows; keep only the others.
+        self.inc_recent
+            .retain(|(xid, _, _)| !window.visibility.sees(*xid));
         self.window = Some(window);
         Ok(())
     }
