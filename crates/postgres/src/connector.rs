@@ -1332,7 +1332,9 @@ impl Running {
         table: &TableSchema,
         tuple: &T,
     ) -> Result<(Struct, Option<Struct>)> {
-        let mut values = vec![Value::Null; table.value_schema.fields.len()];
+        // Value fields follow the column order (`TableSchema::build`), so
+        // they are pushed as the columns are read.
+        let mut values = Vec::with_capacity(table.value_schema.fields.len());
         let mut key = table
             .key_schema
             .as_ref()
@@ -1355,7 +1357,8 @@ impl Running {
                 k[ki] = v.clone();
             }
             if let Some(vi) = plan.value_index {
-                values[vi] = v;
+                debug_assert_eq!(vi, values.len(), "value fields in column order");
+                values.push(v);
             }
         }
         let key = match (key, &table.key_schema) {

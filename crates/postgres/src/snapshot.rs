@@ -207,7 +207,7 @@ impl ChunkReader for PgChunkReader {
                 pending.split().freeze()
             };
             let mut start = 0usize;
-            while let Some(nl) = data[start..].iter().position(|b| *b == b'\n') {
+            while let Some(nl) = memchr::memchr(b'\n', &data[start..]) {
                 let line = data.slice(start..start + nl);
                 start += nl + 1;
                 bytes += line.len() + 64;
@@ -259,18 +259,39 @@ impl CopyRow {
         let b = &line[..];
         let mut fields = Vec::with_capacity(8);
         let mut start = 0usize;
-        for field in b.split(|c| *c == b'\t') {
-            if field.contains(&b'\\') {
-                if field != b"\\N" {
-                    return Self::parse_escaped(&line);
+        // One pass over the line for tabs and backslashes together: most
+        // lines have no backslash but `\N` (NULL).
+        let mut at = 0usize;
+        loop {
+            match memchr::memchr2(b'\t', b'\\', &b[at..]).map(|p| at + p) {
+                Some(p) if b[p] == b'\t' => {
+                    fields.push((start as u32, p as u32));
+                    start = p + 1;
+                    at = start;
                 }
-                fields.push(NULL_FIELD);
-            } else {
-                fields.push((start as u32, (start + field.len()) as u32));
+                Some(p) => {
+                    // A backslash: only a whole `\N` field stays on the fast path.
+                    let end = p + 2;
+                    if p == start
+                        && b.get(p + 1) == Some(&b'N')
+                        && (end == b.len() || b[end] == b'\t')
+                    {
+                        fields.push(NULL_FIELD);
+                        if end == b.len() {
+                            return Ok(CopyRow { data: line, fields });
+                        }
+                        start = end + 1;
+                        at = start;
+                    } else {
+                        return Self::parse_escaped(&line);
+                    }
+                }
+                None => {
+                    fields.push((start as u32, b.len() as u32));
+                    return Ok(CopyRow { data: line, fields });
+                }
             }
-            start += field.len() + 1;
         }
-        Ok(CopyRow { data: line, fields })
     }
 
     /// The slow path: a field with an escape other than `\N`; every field
@@ -430,6 +451,13 @@ mod tests {
             b"1\t\\N\t\\N\tx",
             b"a\\Nb\t\\\\N",
             b"\\x4\t\\x\t\\7777",
+            b"\\N\t",
+            b"\t\\N",
+            b"\\Nx\ty",
+            b"x\\N\t\\N",
+            b"\\N\\N",
+            b"\\N\t\\N\t\\N",
+            b"long field without escapes\tanother one, longer than sixteen bytes\t\\N",
         ];
         for line in lines {
             let line = Bytes::copy_from_slice(line);
