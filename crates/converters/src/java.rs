@@ -34,11 +34,44 @@ const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
 
-/// Writes `v` in decimal, two digits per division.
+/// The number of decimal digits of `v` (1 for 0).
+#[inline(always)]
+fn decimal_digits(v: u64) -> usize {
+    /// `POW10[t]` = 10^t.
+    const POW10: [u64; 20] = {
+        let mut p = [1u64; 20];
+        let mut i = 1;
+        while i < 20 {
+            p[i] = p[i - 1] * 10;
+            i += 1;
+        }
+        p
+    };
+    // floor(log10(v)) is t or t - 1, with t estimated from the bit length
+    // (1233 / 4096 ≈ log10(2)).
+    let bits = 64 - (v | 1).leading_zeros() as usize;
+    let t = (bits * 1233) >> 12;
+    t + 1 - usize::from((v | 1) < POW10[t])
+}
+
+/// Writes `v` in decimal, two digits per division (no variable-length
+/// copy).
 fn push_u64(out: &mut Vec<u8>, mut v: u64) {
+    let n = decimal_digits(v);
+    // Digits left-aligned in a fixed buffer, appended with one fixed-size
+    // copy (a few wide stores) and the unused tail cut off.
     let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    while v >= 100 {
+    let mut i = n;
+    // Four digits per 64-bit division; the pairs are split in 32 bits.
+    while v >= 10_000 {
+        let rem = (v % 10_000) as u32;
+        v /= 10_000;
+        let (hi, lo) = ((rem / 100) as usize * 2, (rem % 100) as usize * 2);
+        i -= 4;
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[hi..hi + 2]);
+        buf[i + 2..i + 4].copy_from_slice(&DIGIT_PAIRS[lo..lo + 2]);
+    }
+    if v >= 100 {
         let pair = (v % 100) as usize * 2;
         v /= 100;
         i -= 2;
@@ -46,13 +79,13 @@ fn push_u64(out: &mut Vec<u8>, mut v: u64) {
     }
     if v >= 10 {
         let pair = v as usize * 2;
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        buf[i - 2..i].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
     } else {
-        i -= 1;
-        buf[i] = b'0' + v as u8;
+        buf[i - 1] = b'0' + v as u8;
     }
-    out.extend_from_slice(&buf[i..]);
+    let end = out.len() + n;
+    out.extend_from_slice(&buf);
+    out.truncate(end);
 }
 
 /// Writes `v` in decimal.
@@ -296,6 +329,34 @@ pub(crate) fn push_big_decimal(out: &mut Vec<u8>, d: &Decimal) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integers_match_the_standard_formatting() {
+        let mut values = vec![0u64, 1, 9, 10, 11, 99, 100, 101, u64::MAX, u64::MAX - 1];
+        let mut p = 1u64;
+        while let Some(next) = p.checked_mul(10) {
+            values.extend([p - 1, p, p + 1, next - 1]);
+            p = next;
+        }
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..10_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.push(x >> (x % 64));
+        }
+        for v in values {
+            let mut out = b"prefix".to_vec();
+            push_u64(&mut out, v);
+            assert_eq!(out, format!("prefix{v}").into_bytes(), "{v}");
+            assert_eq!(decimal_digits(v), v.to_string().len(), "{v}");
+            for w in [v as i64, (v as i64).wrapping_neg(), i64::MIN] {
+                let mut out = Vec::new();
+                push_i64(&mut out, w);
+                assert_eq!(out, w.to_string().into_bytes(), "{w}");
+            }
+        }
+    }
 
     fn d(v: f64) -> String {
         let mut out = Vec::new();

@@ -174,8 +174,42 @@ fn same_except_default(a: &Schema, b: &Schema) -> bool {
 /// copies its keys instead of escaping every field name again.
 #[derive(Debug)]
 pub(crate) struct KeyPlan {
-    keys: Vec<Box<[u8]>>,
+    keys: Vec<PlanKey>,
     children: Vec<Option<KeyPlan>>,
+}
+
+/// Bytes of a key stored inline, padded: such a key is written with one
+/// fixed-size copy (a couple of wide stores) instead of a `memcpy` call.
+const INLINE_KEY: usize = 32;
+
+#[derive(Debug)]
+enum PlanKey {
+    Inline([u8; INLINE_KEY], u8),
+    Long(Box<[u8]>),
+}
+
+impl PlanKey {
+    fn new(bytes: Vec<u8>) -> PlanKey {
+        if bytes.len() <= INLINE_KEY {
+            let mut padded = [0u8; INLINE_KEY];
+            padded[..bytes.len()].copy_from_slice(&bytes);
+            PlanKey::Inline(padded, bytes.len() as u8)
+        } else {
+            PlanKey::Long(bytes.into_boxed_slice())
+        }
+    }
+
+    #[inline(always)]
+    fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            PlanKey::Inline(padded, len) => {
+                let end = out.len() + usize::from(*len);
+                out.extend_from_slice(padded);
+                out.truncate(end);
+            }
+            PlanKey::Long(bytes) => out.extend_from_slice(bytes),
+        }
+    }
 }
 
 impl KeyPlan {
@@ -193,7 +227,7 @@ impl KeyPlan {
             }
             push_str(&mut key, &field.name);
             key.push(b':');
-            keys.push(key.into_boxed_slice());
+            keys.push(PlanKey::new(key));
             children.push(KeyPlan::build(&field.schema));
         }
         Some(KeyPlan { keys, children })
@@ -467,7 +501,7 @@ impl Writer<'_> {
         for (i, (field, v)) in schema.fields.iter().zip(values).enumerate() {
             let child = match plan {
                 Some(p) => {
-                    out.extend_from_slice(&p.keys[i]);
+                    p.keys[i].write(out);
                     p.children[i].as_ref()
                 }
                 None => {

@@ -66,7 +66,17 @@ pub(crate) fn parse_big_decimal(text: &[u8]) -> Option<Decimal> {
         return None;
     }
     let ndigits = int_part.len() + frac_part.len();
-    let unscaled = if ndigits <= 38 {
+    let unscaled = if ndigits <= 18 {
+        // Fits an i64: the common case, cheaper than i128 arithmetic.
+        let mut v: i64 = 0;
+        for &c in int_part.iter().chain(frac_part) {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + i64::from(c - b'0');
+        }
+        BigInt::from(if negative { -v } else { v })
+    } else if ndigits <= 38 {
         let mut v: i128 = 0;
         for &c in int_part.iter().chain(frac_part) {
             if !c.is_ascii_digit() {
