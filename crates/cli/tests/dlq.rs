@@ -172,3 +172,50 @@ fn without_tolerance_the_task_fails_with_the_cause() {
     }
     terminate(&mut sluice);
 }
+
+/// Batches of 512 records or more are converted in two halves on two
+/// threads: the output (records and dead letters) still follows the
+/// source order.
+#[test]
+fn large_batches_keep_their_order_with_dead_letters_interleaved() {
+    let pg = PgServer::start().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let (db, out) = setup(&pg, tmp.path(), "all");
+    let log = tmp.path().join("sluice.log");
+    let mut sluice = start_sluice(
+        &tmp.path().join("worker.properties"),
+        &tmp.path().join("pg.json"),
+        &log,
+        "info",
+    );
+    wait_streaming(&log);
+    let rows = 3000;
+    // Every 7th amount is not a number: it fails the Cast and is dead-lettered.
+    pg.psql(
+        &db,
+        &format!(
+            "INSERT INTO payments SELECT g, CASE WHEN g % 7 = 0 THEN 'x' || g ELSE g::text END \
+             FROM generate_series(1, {rows}) g"
+        ),
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut events: Vec<Value> = Vec::new();
+    while events.len() < rows && Instant::now() < deadline {
+        events = read_events(&out);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(terminate(&mut sluice).success());
+    assert_eq!(events.len(), rows, "every row delivered once");
+    for (i, e) in events.iter().enumerate() {
+        let id = i as i64 + 1;
+        if id % 7 == 0 {
+            assert_eq!(e["topic"], "shop-dlq", "event {i}: {e}");
+            assert_eq!(e["value"]["after"]["id"], id, "event {i}: {e}");
+        } else {
+            assert_eq!(e["topic"], "shop.public.payments", "event {i}: {e}");
+            assert_eq!(e["value"]["id"], id, "event {i}: {e}");
+            assert_eq!(e["value"]["amount"], id, "event {i}: {e}");
+        }
+    }
+}

@@ -447,9 +447,28 @@ struct Failure {
     class: String,
 }
 
+/// A record's conversion result, with the original when a dead-letter
+/// queue may need it.
+type Outcome = (
+    Result<Option<SerializedRecord>, Failure>,
+    Option<SourceRecord>,
+);
+
+/// Batches of at least this many records are transformed and converted on
+/// two threads when the machine has more than one core: conversion is the
+/// longest stage of the pipeline, and halves keep both cores busy.
+const PARALLEL_MIN_RECORDS: usize = 512;
+
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 impl Converting {
+    /// Transforms and converts a batch. The output keeps the batch's order
+    /// whether or not halves were converted in parallel; failures are
+    /// handled (logged, dead-lettered or fatal) in record order.
     fn convert(&self, records: Vec<SourceRecord>) -> Result<Vec<SerializedRecord>, ConnectError> {
-        let mut out = Vec::with_capacity(records.len());
         let key_type = self.key_converter.content_type();
         let value_type = self.value_converter.content_type();
         let dlq = self
@@ -457,10 +476,26 @@ impl Converting {
             .dead_letter_queue
             .as_ref()
             .filter(|_| self.settings.tolerate_errors);
-        for record in records {
-            // The original is kept only when a dead-letter queue may need it.
-            let original = dlq.map(|_| record.clone());
-            match self.convert_one(record, key_type, value_type) {
+        let keep_original = dlq.is_some();
+        let outcomes = if records.len() >= PARALLEL_MIN_RECORDS && cores() > 1 {
+            let mut first = records;
+            let second = first.split_off(first.len() / 2);
+            std::thread::scope(|scope| {
+                let other =
+                    scope.spawn(|| self.convert_all(second, key_type, value_type, keep_original));
+                let mut outcomes = self.convert_all(first, key_type, value_type, keep_original);
+                match other.join() {
+                    Ok(rest) => outcomes.extend(rest),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+                outcomes
+            })
+        } else {
+            self.convert_all(records, key_type, value_type, keep_original)
+        };
+        let mut out = Vec::with_capacity(outcomes.len());
+        for (outcome, original) in outcomes {
+            match outcome {
                 Ok(Some(r)) => out.push(r),
                 Ok(None) => {}
                 Err(f) if self.settings.tolerate_errors && !f.error.is_retriable() => {
@@ -490,6 +525,23 @@ impl Converting {
             }
         }
         Ok(out)
+    }
+
+    fn convert_all(
+        &self,
+        records: Vec<SourceRecord>,
+        key_type: ContentType,
+        value_type: ContentType,
+        keep_original: bool,
+    ) -> Vec<Outcome> {
+        records
+            .into_iter()
+            .map(|record| {
+                // The original is kept only when a dead-letter queue may need it.
+                let original = keep_original.then(|| record.clone());
+                (self.convert_one(record, key_type, value_type), original)
+            })
+            .collect()
     }
 
     fn convert_one(
