@@ -12,6 +12,8 @@ use std::sync::Arc;
 
 use num_bigint::BigInt;
 
+pub use crate::text::Text;
+
 /// Shared, immutable schema.
 pub type SchemaRef = Arc<Schema>;
 
@@ -513,7 +515,7 @@ pub enum Value {
     Int64(i64),
     Float32(f32),
     Float64(f64),
-    String(String),
+    String(Text),
     Bytes(Vec<u8>),
     Decimal(Decimal),
     Array(Vec<Value>),
@@ -594,11 +596,16 @@ impl Value {
 
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
-        Value::String(s.to_string())
+        Value::String(Text::from(s))
     }
 }
 impl From<String> for Value {
     fn from(s: String) -> Self {
+        Value::String(Text::from(s))
+    }
+}
+impl From<Text> for Value {
+    fn from(s: Text) -> Self {
         Value::String(s)
     }
 }

@@ -20,6 +20,7 @@ pub mod error;
 pub mod record;
 pub mod sink;
 pub mod source;
+pub mod text;
 pub mod transform;
 
 pub use config::{
@@ -27,7 +28,7 @@ pub use config::{
     KeyValidation, Password, Props, Validator,
 };
 pub use converter::Converter;
-pub use data::{Decimal, Field, Schema, SchemaBuilder, SchemaRef, SchemaType, Struct, Value};
+pub use data::{Decimal, Field, Schema, SchemaBuilder, SchemaRef, SchemaType, Struct, Text, Value};
 pub use error::{ConnectError, ErrorAction, ErrorKind, Result};
 pub use record::{
     ContentType, Header, Headers, SerializedRecord, SinkRecord, SourceOffset, SourcePartition,
@@ -37,4 +38,5 @@ pub use sink::{BatchAck, Sink, SinkContext, SinkPlugin};
 pub use source::{
     NoopReporter, OffsetReader, SourceConnector, SourceTask, SourceTaskContext, TaskReporter,
 };
+pub use text::TextBuilder;
 pub use transform::{ConditionalTransform, Predicate, PredicatePlugin, Transform, TransformPlugin};

@@ -144,7 +144,7 @@ impl Table {
         );
         let tx = transaction_block(
             &self.common,
-            &format!("{}:{lsn}", 1000 + i / 10),
+            format!("{}:{lsn}", 1000 + i / 10).into(),
             (i % 10) as i64 + 1,
             (i % 10) as i64 + 1,
         );

@@ -180,7 +180,7 @@ impl Converter for StringConverter {
     fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<(Option<SchemaRef>, Value)> {
         let value = match bytes {
             None => Value::Null,
-            Some(b) => Value::String(String::from_utf8_lossy(b).into_owned()),
+            Some(b) => Value::String(String::from_utf8_lossy(b).into()),
         };
         Ok((Some(Arc::clone(&self.schema)), value))
     }

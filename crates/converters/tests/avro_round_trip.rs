@@ -329,7 +329,7 @@ fn round_trips_primitives_and_top_level_shapes() {
     round_trip(&SchemaBuilder::float32().build(), &Value::Float32(f32::MAX));
     round_trip(&SchemaBuilder::float64().build(), &Value::Float64(1e-300));
     round_trip(&SchemaBuilder::boolean().build(), &Value::Boolean(false));
-    round_trip(&string(), &Value::String(String::new()));
+    round_trip(&string(), &Value::String(String::new().into()));
     round_trip(&SchemaBuilder::string().optional().build(), &"opt".into());
     round_trip(&SchemaBuilder::string().optional().build(), &Value::Null);
     round_trip(

@@ -12,7 +12,8 @@ use serde_json::{json, Map, Value as Json};
 use sluice_connect_api::config::Props;
 use sluice_connect_api::{
     ConfigDef, ConfigValues, ConnectError, ErrorKind, KeyValidation, Result, SourceConnector,
-    SourceOffset, SourcePartition, SourceRecord, SourceTask, SourceTaskContext, Struct, Value,
+    SourceOffset, SourcePartition, SourceRecord, SourceTask, SourceTaskContext, Struct, Text,
+    Value,
 };
 use tokio_postgres::Client;
 
@@ -388,8 +389,9 @@ impl TxState {
         (self.events_at_lsn, delivered)
     }
 
-    fn tx_id(&self, lsn: u64) -> String {
-        format!("{}:{}", self.xid, lsn)
+    fn tx_id(&self, lsn: u64) -> Text {
+        // At most 31 bytes: an inline `Text`, no allocation.
+        Text::from_fmt(format_args!("{}:{}", self.xid, lsn))
     }
 
     fn count_table(&mut self, data_collection: &Arc<str>) -> i64 {
@@ -1388,7 +1390,7 @@ impl Running {
     fn change_record(
         &mut self,
         table: &Arc<TableSchema>,
-        op: &str,
+        op: &'static str,
         before: Option<Struct>,
         after: Option<Struct>,
         key: Option<Struct>,
@@ -1406,7 +1408,7 @@ impl Running {
         } else {
             None
         }
-        .map(|(id, total, order)| transaction_block(&self.common, &id, total, order));
+        .map(|(id, total, order)| transaction_block(&self.common, id, total, order));
         let now = now_us();
         let envelope = table.envelope(op, before, after, source, transaction, now);
         let (xid, ts_us) = self
@@ -1694,11 +1696,15 @@ impl Running {
     ) -> SourceRecord {
         let content = match self.settings.types.binary {
             BinaryHandling::Bytes => Value::Bytes(content.to_vec()),
-            BinaryHandling::Base64 => Value::String(base64_std(content)),
-            BinaryHandling::Base64UrlSafe => Value::String(base64_url(content)),
-            BinaryHandling::Hex => {
-                Value::String(content.iter().map(|b| format!("{b:02x}")).collect())
-            }
+            BinaryHandling::Base64 => Value::String(base64_std(content).into()),
+            BinaryHandling::Base64UrlSafe => Value::String(base64_url(content).into()),
+            BinaryHandling::Hex => Value::String(
+                content
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
+                    .into(),
+            ),
         };
         let tx = self.tx.as_ref().filter(|_| transactional);
         let source = self.source.build(
@@ -1720,7 +1726,7 @@ impl Running {
         let value = Struct::from_values(
             self.common.message_value.clone(),
             vec![
-                Value::String("m".into()),
+                Value::String(Text::from_static("m")),
                 Value::Int64(now_us() / 1000),
                 Value::Struct(source),
                 Value::Null,
@@ -1744,9 +1750,9 @@ impl Running {
         .with_timestamp(now_us() / 1000)
     }
 
-    fn tx_record(&mut self, status: &str, lsn: u64) -> SourceRecord {
+    fn tx_record(&mut self, status: &'static str, lsn: u64) -> SourceRecord {
         let tx = self.tx.as_ref().expect("inside a transaction");
-        let id = format!("{}:{}", tx.xid, lsn);
+        let id = tx.tx_id(lsn);
         let ts_ms = tx.ts_us.div_euclid(1000);
         let (event_count, collections) = if status == "END" {
             let items: Vec<Value> = tx
@@ -1755,7 +1761,7 @@ impl Running {
                 .map(|(t, n)| {
                     Value::Struct(Struct::from_values(
                         self.common.tx_collection.clone(),
-                        vec![Value::String(t.to_string()), Value::Int64(*n)],
+                        vec![Value::from(&**t), Value::Int64(*n)],
                     ))
                 })
                 .collect();
@@ -1766,7 +1772,7 @@ impl Running {
         let value = Struct::from_values(
             self.common.tx_value.clone(),
             vec![
-                Value::String(status.into()),
+                Value::String(Text::from_static(status)),
                 Value::String(id.clone()),
                 event_count,
                 collections,
@@ -1810,7 +1816,7 @@ impl Running {
         }
         let key = Struct::from_values(
             self.common.heartbeat_key.clone(),
-            vec![Value::String(self.settings.topic_prefix.clone())],
+            vec![Value::from(self.settings.topic_prefix.as_str())],
         );
         let value = Struct::from_values(
             self.common.heartbeat_value.clone(),
@@ -2303,8 +2309,8 @@ impl SourceTask for PostgresTask {
         };
         let common = CommonSchemas::new(!matches!(settings.types.binary, BinaryHandling::Bytes));
         let source = SourceFields {
-            name: settings.topic_prefix.clone(),
-            db: settings.connect.dbname.clone(),
+            name: Text::from(&settings.topic_prefix),
+            db: Text::from(&settings.connect.dbname),
         };
 
         if do_snapshot {

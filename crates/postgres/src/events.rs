@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use sluice_connect_api::data::SchemaBuilder;
-use sluice_connect_api::{SchemaRef, Struct, Value};
+use sluice_connect_api::{SchemaRef, Struct, Text, TextBuilder, Value};
 
 use crate::types::ColumnMapping;
 
@@ -193,19 +193,21 @@ pub struct SourceInfo<'a> {
     pub snapshot: Option<&'static str>,
 }
 
-/// Connector-wide parts of the source block.
+/// Connector-wide parts of the source block. `Text` so that each event's
+/// copy is a clone of an inline string (no allocation) when short.
 #[derive(Debug, Clone)]
 pub struct SourceFields {
-    pub name: String,
-    pub db: String,
+    pub name: Text,
+    pub db: Text,
 }
 
 impl SourceFields {
     /// Debezium's PostgreSQL source block.
     pub fn build(&self, schemas: &CommonSchemas, info: &SourceInfo<'_>) -> Struct {
-        // `["<last commit lsn>","<lsn>"]`, built without the formatting
-        // machinery: this runs once per event.
-        let mut sequence = String::with_capacity(48);
+        // `["<last commit lsn>","<lsn>"]`, built on the stack without the
+        // formatting machinery: this runs once per event. Usually short
+        // enough for an inline `Text`.
+        let mut sequence = TextBuilder::new();
         sequence.push('[');
         push_quoted_lsn(&mut sequence, info.last_commit_lsn);
         sequence.push(',');
@@ -214,14 +216,14 @@ impl SourceFields {
         Struct::from_values(
             schemas.source.clone(),
             vec![
-                Value::String(VERSION.into()),
-                Value::String(CONNECTOR_NAME.into()),
+                Value::String(Text::from_static(VERSION)),
+                Value::String(Text::from_static(CONNECTOR_NAME)),
                 Value::String(self.name.clone()),
                 Value::Int64(info.ts_us.div_euclid(1000)),
                 info.snapshot
-                    .map_or(Value::Null, |m| Value::String(m.into())),
+                    .map_or(Value::Null, |m| Value::String(Text::from_static(m))),
                 Value::String(self.db.clone()),
-                Value::String(sequence),
+                Value::String(sequence.finish()),
                 Value::Int64(info.ts_us),
                 Value::Int64(info.ts_us.saturating_mul(1000)),
                 Value::String(info.schema.into()),
@@ -234,7 +236,7 @@ impl SourceFields {
     }
 }
 
-fn push_quoted_lsn(out: &mut String, lsn: Option<u64>) {
+fn push_quoted_lsn(out: &mut TextBuilder, lsn: Option<u64>) {
     match lsn {
         None => out.push_str("null"),
         Some(l) => {
@@ -433,7 +435,7 @@ impl TableSchema {
     #[allow(clippy::too_many_arguments)]
     pub fn envelope(
         &self,
-        op: &str,
+        op: &'static str,
         before: Option<Struct>,
         after: Option<Struct>,
         source: Struct,
@@ -447,7 +449,7 @@ impl TableSchema {
                 after.map_or(Value::Null, Value::Struct),
                 Value::Struct(source),
                 transaction.map_or(Value::Null, Value::Struct),
-                Value::String(op.into()),
+                Value::String(Text::from_static(op)),
                 Value::Int64(now_us.div_euclid(1000)),
                 Value::Int64(now_us),
                 Value::Int64(now_us.saturating_mul(1000)),
@@ -459,14 +461,14 @@ impl TableSchema {
 /// The transaction block of a change event.
 pub fn transaction_block(
     common: &CommonSchemas,
-    id: &str,
+    id: Text,
     total_order: i64,
     collection_order: i64,
 ) -> Struct {
     Struct::from_values(
         common.transaction_block.clone(),
         vec![
-            Value::String(id.into()),
+            Value::String(id),
             Value::Int64(total_order),
             Value::Int64(collection_order),
         ],
@@ -534,9 +536,9 @@ mod tests {
             (Some(10), "\"10\"".to_string()),
             (Some(u64::MAX), format!("\"{}\"", u64::MAX)),
         ] {
-            let mut s = String::new();
+            let mut s = TextBuilder::new();
             push_quoted_lsn(&mut s, v);
-            assert_eq!(s, want);
+            assert_eq!(s.as_str(), want);
         }
     }
 

@@ -178,7 +178,7 @@ pub fn value_json(value: &Value, schema: &Schema) -> Json {
             }
         }
         Value::Float64(v) => float_json(*v),
-        Value::String(s) => json!(s),
+        Value::String(s) => json!(s.as_str()),
         Value::Bytes(b) => b64(b),
         Value::Decimal(d) => b64(&d.unscaled_bytes()),
         Value::Array(items) => {

@@ -692,7 +692,7 @@ fn schemaless_json(value: &Value) -> Option<Vec<u8>> {
             Value::Int64(n) => J::from(*n),
             Value::Float32(n) => J::from(f64::from(*n)),
             Value::Float64(n) => J::from(*n),
-            Value::String(s) => J::String(s.clone()),
+            Value::String(s) => J::String(s.to_string()),
             Value::Bytes(b) => {
                 use base64::Engine as _;
                 J::String(base64::engine::general_purpose::STANDARD.encode(b))

@@ -214,7 +214,7 @@ pub fn map_get<'a>(entries: &'a [(Value, Value)], key: &str) -> Option<&'a Value
 pub fn map_put(entries: &mut Vec<(Value, Value)>, key: &str, value: Value) {
     match entries.iter_mut().find(|(k, _)| k.as_str() == Some(key)) {
         Some(slot) => slot.1 = value,
-        None => entries.push((Value::String(key.to_string()), value)),
+        None => entries.push((Value::String(key.into()), value)),
     }
 }
 

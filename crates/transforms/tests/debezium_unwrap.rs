@@ -485,7 +485,7 @@ fn with_drop_header(
             .name("drop-fields")
             .build(),
         ),
-        value: Value::Array(names.iter().map(|n| Value::String(n.to_string())).collect()),
+        value: Value::Array(names.iter().map(|n| Value::from(*n)).collect()),
     });
     r
 }

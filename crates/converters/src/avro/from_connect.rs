@@ -596,7 +596,7 @@ pub(crate) fn default_from_connect(schema: &Schema, value: &Value) -> Result<Jso
             _ => return Err(bad()),
         },
         SchemaType::String => match value {
-            Value::String(s) => Json::Str(s.clone()),
+            Value::String(s) => Json::Str(s.to_string()),
             _ => return Err(bad()),
         },
         SchemaType::Bytes => match value {

@@ -588,12 +588,12 @@ fn json_to_connect(schema: &SchemaRef, avro: &AvroSchema, json: &Json) -> Result
                 Json::Bool(b) => Value::Boolean(*b),
                 _ => return Err(bad()),
             },
-            Primitive::String => Value::String(json.as_str().ok_or_else(bad)?.to_string()),
+            Primitive::String => Value::String(json.as_str().ok_or_else(bad)?.into()),
             Primitive::Bytes => bytes_value(schema, json.as_str().ok_or_else(bad)?),
             Primitive::Null => Value::Null,
         },
         AvroSchema::Fixed(_) => bytes_value(schema, json.as_str().ok_or_else(bad)?),
-        AvroSchema::Enum(_) => Value::String(json.as_str().ok_or_else(bad)?.to_string()),
+        AvroSchema::Enum(_) => Value::String(json.as_str().ok_or_else(bad)?.into()),
         AvroSchema::Array(items, _) => {
             let (Json::Array(elems), SchemaType::Array) = (json, schema.schema_type) else {
                 return Err(bad());
@@ -616,7 +616,7 @@ fn json_to_connect(schema: &SchemaRef, avro: &AvroSchema, json: &Json) -> Result
                     .iter()
                     .map(|(k, v)| {
                         Ok((
-                            Value::String(k.clone()),
+                            Value::String(k.into()),
                             json_to_connect(value_schema, values, v)?,
                         ))
                     })
@@ -797,7 +797,7 @@ pub(crate) fn decode(dec: &Dec, r: &mut Reader<'_>) -> Result<Value, String> {
             Value::Float64(f64::from_le_bytes(a))
         }
         Dec::Bytes => Value::Bytes(r.bytes()?.to_vec()),
-        Dec::String => Value::String(string_of(r.bytes()?)),
+        Dec::String => Value::String(string_of(r.bytes()?).into()),
         Dec::Fixed(n) => Value::Bytes(r.take(*n)?.to_vec()),
         Dec::Decimal { scale, fixed } => {
             let b = match fixed {
@@ -812,7 +812,7 @@ pub(crate) fn decode(dec: &Dec, r: &mut Reader<'_>) -> Result<Value, String> {
                 .ok()
                 .and_then(|i| symbols.get(i))
                 .ok_or_else(|| format!("enum index {i} out of range"))?;
-            Value::String(symbol.clone())
+            Value::String(symbol.into())
         }
         Dec::Array(item) => {
             let mut items = Vec::new();
@@ -839,7 +839,7 @@ pub(crate) fn decode(dec: &Dec, r: &mut Reader<'_>) -> Result<Value, String> {
                 for _ in 0..n {
                     let k = string_of(r.bytes()?);
                     let v = decode(value, r)?;
-                    entries.push((Value::String(k), v));
+                    entries.push((Value::String(k.into()), v));
                 }
             }
             Value::Map(entries)

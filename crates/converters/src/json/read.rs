@@ -196,7 +196,7 @@ impl Reader<'_> {
                 _ => return Err(mismatch()),
             },
             SchemaType::String => match json {
-                Json::String(s) => Value::String(s.to_string()),
+                Json::String(s) => Value::String((&**s).into()),
                 _ => return Err(mismatch()),
             },
             SchemaType::Bytes => match json {
@@ -235,7 +235,7 @@ impl Reader<'_> {
                         let v = self
                             .value(value_schema, Some(v))
                             .map_err(|e| e.in_map_value_named(k, i))?;
-                        out.push((Value::String(k.to_string()), v));
+                        out.push((Value::String(k.into()), v));
                     }
                     Value::Map(out)
                 } else {
@@ -357,7 +357,7 @@ impl Reader<'_> {
                     )
                 }
             }
-            Some(Json::String(s)) => Value::String(s.to_string()),
+            Some(Json::String(s)) => Value::String((&**s).into()),
             Some(Json::Array(items)) => {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
@@ -371,7 +371,7 @@ impl Reader<'_> {
                     let v = self
                         .schemaless(Some(v))
                         .map_err(|e| e.in_map_value_named(k, i))?;
-                    out.push((Value::String(k.to_string()), v));
+                    out.push((Value::String(k.into()), v));
                 }
                 Value::Map(out)
             }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use sluice_connect_api::data::logical;
-use sluice_connect_api::{Decimal, SchemaBuilder, SchemaRef, SchemaType, Struct, Value};
+use sluice_connect_api::{Decimal, SchemaBuilder, SchemaRef, SchemaType, Struct, Text, Value};
 
 use super::defaults::DefaultKind;
 use super::names;
@@ -1134,7 +1134,7 @@ fn unavailable_for(
     settings: &TypeSettings,
 ) -> Value {
     let ph = &settings.unavailable_value_placeholder;
-    let ph_string = || Value::String(String::from_utf8_lossy(ph).into_owned());
+    let ph_string = || Value::String(String::from_utf8_lossy(ph).into());
     match conv {
         Converter::Bytea(BinaryHandling::Bytes)
         | Converter::Unknown {
@@ -1154,7 +1154,7 @@ fn unavailable_for(
             s.push(':');
             text::push_json_string(&mut s, &p);
             s.push('}');
-            Value::String(s)
+            Value::String(s.into())
         }
         Converter::Hstore(HstoreHandling::Map) => Value::Map(vec![(ph_string(), ph_string())]),
         Converter::Array(_) => {
@@ -1186,7 +1186,7 @@ fn unavailable_for(
                         .map(|&b| Value::Int64(i64::from(b as i8)))
                         .collect(),
                 ),
-                "_uuid" => Value::Array(vec![Value::String(text::name_uuid_from_bytes(ph))]),
+                "_uuid" => Value::Array(vec![Value::String(text::name_uuid_from_bytes(ph).into())]),
                 _ => Value::Null,
             }
         }
@@ -1205,13 +1205,13 @@ fn fallback_for(conv: &Converter, schema: &SchemaRef, settings: &TypeSettings) -
         Converter::Int64 => Value::Int64(0),
         Converter::Float32 => Value::Float32(0.0),
         Converter::Float64 => Value::Float64(0.0),
-        Converter::Text => Value::String(String::new()),
+        Converter::Text => Value::String(Text::new()),
         Converter::Bytea(BinaryHandling::Bytes)
         | Converter::Unknown {
             mode: BinaryHandling::Bytes,
             ..
         } => Value::Bytes(Vec::new()),
-        Converter::Bytea(_) | Converter::Unknown { .. } => Value::String(String::new()),
+        Converter::Bytea(_) | Converter::Unknown { .. } => Value::String(Text::new()),
         Converter::Bits => Value::Bytes(Vec::new()),
         Converter::Numeric {
             mode,
@@ -1225,7 +1225,7 @@ fn fallback_for(conv: &Converter, schema: &SchemaRef, settings: &TypeSettings) -
                     None => Value::Decimal(zero),
                 },
                 DecimalHandling::Double => Value::Float64(0.0),
-                DecimalHandling::String => Value::String(zero.to_plain_string()),
+                DecimalHandling::String => Value::String(zero.to_plain_string().into()),
             }
         }
         Converter::Money { mode, digits } => {
@@ -1233,7 +1233,7 @@ fn fallback_for(conv: &Converter, schema: &SchemaRef, settings: &TypeSettings) -
             match mode {
                 DecimalHandling::Precise => Value::Decimal(zero),
                 DecimalHandling::Double => Value::Float64(0.0),
-                DecimalHandling::String => Value::String(zero.to_plain_string()),
+                DecimalHandling::String => Value::String(zero.to_plain_string().into()),
             }
         }
         Converter::Date { iso: true } => Value::String("1970-01-01Z".into()),
@@ -1283,10 +1283,10 @@ fn point_value(schema: &SchemaRef, x: f64, y: f64) -> Value {
     ))
 }
 
-fn utf8(text: &[u8]) -> String {
+fn utf8(text: &[u8]) -> Text {
     match std::str::from_utf8(text) {
-        Ok(s) => s.to_owned(),
-        Err(_) => String::from_utf8_lossy(text).into_owned(),
+        Ok(s) => Text::from(s),
+        Err(_) => String::from_utf8_lossy(text).into(),
     }
 }
 
@@ -1401,7 +1401,7 @@ impl Converter {
                         Value::Decimal(numeric::set_scale_half_up(&d, *digits))
                     }
                     DecimalHandling::Double => Value::Float64(numeric::to_f64(&d)),
-                    DecimalHandling::String => Value::String(d.to_plain_string()),
+                    DecimalHandling::String => Value::String(d.to_plain_string().into()),
                 })
             }
             Converter::Date { iso } => {
@@ -1451,7 +1451,7 @@ impl Converter {
                 let iv = parse_interval(as_str(text)?)?;
                 Ok(match mode {
                     IntervalHandling::Numeric => Value::Int64(iv.micro_duration()),
-                    IntervalHandling::String => Value::String(iv.iso_string()),
+                    IntervalHandling::String => Value::String(iv.iso_string().into()),
                 })
             }
             Converter::Point(schema) => {
@@ -1482,13 +1482,17 @@ impl Converter {
 fn encode_binary(mode: BinaryHandling, bytes: Vec<u8>) -> Value {
     match mode {
         BinaryHandling::Bytes => Value::Bytes(bytes),
-        BinaryHandling::Base64 => {
-            Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
-        }
-        BinaryHandling::Base64UrlSafe => {
-            Value::String(base64::engine::general_purpose::URL_SAFE.encode(bytes))
-        }
-        BinaryHandling::Hex => Value::String(text::to_hex(&bytes)),
+        BinaryHandling::Base64 => Value::String(
+            base64::engine::general_purpose::STANDARD
+                .encode(bytes)
+                .into(),
+        ),
+        BinaryHandling::Base64UrlSafe => Value::String(
+            base64::engine::general_purpose::URL_SAFE
+                .encode(bytes)
+                .into(),
+        ),
+        BinaryHandling::Hex => Value::String(text::to_hex(&bytes).into()),
     }
 }
 
@@ -1501,7 +1505,7 @@ fn convert_numeric(
     if let Some(special) = numeric::special(text) {
         return match mode {
             DecimalHandling::Double => Ok(Value::Float64(special.to_f64())),
-            DecimalHandling::String => Ok(Value::String(special.debezium_name().to_string())),
+            DecimalHandling::String => Ok(Value::String(special.debezium_name().into())),
             DecimalHandling::Precise => Err(Fail::Bad(Cow::Borrowed(
                 "got a special value (NaN/Infinity) for a Decimal type but decimal.handling.mode is precise; set it to 'string' or 'double'",
             ))),
@@ -1517,7 +1521,7 @@ fn convert_numeric(
         None => d,
     };
     Ok(match (mode, vsd_schema) {
-        (DecimalHandling::String, _) => Value::String(d.to_plain_string()),
+        (DecimalHandling::String, _) => Value::String(d.to_plain_string().into()),
         (_, Some(schema)) => vsd_value(schema, &numeric::strip_fraction_zeros(&d)),
         _ => Value::Decimal(d),
     })
@@ -1572,7 +1576,7 @@ fn convert_hstore(text: &str, mode: HstoreHandling) -> Conv {
                 }
             }
             s.push('}');
-            Ok(Value::String(s))
+            Ok(Value::String(s.into()))
         }
         HstoreHandling::Map => {
             let mut slots: Vec<Option<(String, Option<String>)>> =
@@ -1580,7 +1584,7 @@ fn convert_hstore(text: &str, mode: HstoreHandling) -> Conv {
             let entries = order
                 .iter()
                 .filter_map(|&i| slots[i].take())
-                .map(|(k, v)| (Value::String(k), v.map_or(Value::Null, Value::String)))
+                .map(|(k, v)| (Value::String(k.into()), v.map_or(Value::Null, Value::from)))
                 .collect();
             Ok(Value::Map(entries))
         }

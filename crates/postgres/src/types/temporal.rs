@@ -1,9 +1,11 @@
 //! Date and time: parsing PostgreSQL's text output (`DateStyle = ISO`) and
-//! Debezium's representations, by hand (no allocation except the output
-//! strings).
+//! Debezium's representations, by hand (no allocation except output
+//! strings too long for an inline `Text`).
 //!
 //! Calendar arithmetic is proleptic Gregorian, as PostgreSQL's and
 //! `java.time`'s; years are astronomical (1 BC = year 0).
+
+use sluice_connect_api::{Text, TextBuilder};
 
 pub(crate) const NANOS_PER_SECOND: i64 = 1_000_000_000;
 pub(crate) const NANOS_PER_DAY: i64 = 86_400 * NANOS_PER_SECOND;
@@ -416,12 +418,12 @@ pub(crate) fn parse_timetz(b: &[u8]) -> Result<(i64, i64), &'static str> {
     Ok((local, offset))
 }
 
-fn push_2(out: &mut String, v: u32) {
+fn push_2(out: &mut TextBuilder, v: u32) {
     out.push((b'0' + (v / 10) as u8) as char);
     out.push((b'0' + (v % 10) as u8) as char);
 }
 
-fn push_padded(out: &mut String, v: u64, width: usize) {
+fn push_padded(out: &mut TextBuilder, v: u64, width: usize) {
     let mut buf = [0u8; 20];
     let mut n = 0;
     let mut x = v;
@@ -443,7 +445,7 @@ fn push_padded(out: &mut String, v: u64, width: usize) {
 
 /// `ISO_LOCAL_DATE`: 4-digit years zero-padded, a `+` sign beyond 9999, a
 /// `-` sign for years before year 0 (1 BC).
-pub(crate) fn push_iso_date(out: &mut String, (year, month, day): (i64, u32, u32)) {
+pub(crate) fn push_iso_date(out: &mut TextBuilder, (year, month, day): (i64, u32, u32)) {
     if year > 9999 {
         out.push('+');
         push_padded(out, year as u64, 4);
@@ -469,7 +471,7 @@ pub(crate) enum Fraction {
 }
 
 /// `HH:mm:ss` and a fraction.
-pub(crate) fn push_iso_time(out: &mut String, nanos_of_day: i64, fraction: Fraction) {
+pub(crate) fn push_iso_time(out: &mut TextBuilder, nanos_of_day: i64, fraction: Fraction) {
     let secs = nanos_of_day / NANOS_PER_SECOND;
     let nanos = (nanos_of_day % NANOS_PER_SECOND) as u32;
     push_2(out, (secs / 3600) as u32);
@@ -503,8 +505,8 @@ pub(crate) fn push_iso_time(out: &mut String, nanos_of_day: i64, fraction: Fract
 
 /// `io.debezium.time.ZonedTimestamp`'s text of a UTC instant with the
 /// column's fractional width (`ZonedTimestamp.toIsoString`).
-pub(crate) fn zoned_timestamp_string(at: Instant, fraction_width: i32) -> String {
-    let mut out = String::with_capacity(32);
+pub(crate) fn zoned_timestamp_string(at: Instant, fraction_width: i32) -> Text {
+    let mut out = TextBuilder::new();
     push_iso_date(&mut out, civil_from_days(at.days()));
     out.push('T');
     let fraction = if (1..=9).contains(&fraction_width) {
@@ -514,28 +516,28 @@ pub(crate) fn zoned_timestamp_string(at: Instant, fraction_width: i32) -> String
     };
     push_iso_time(&mut out, at.nanos_of_day(), fraction);
     out.push('Z');
-    out
+    out.finish()
 }
 
 /// `ISO_OFFSET_DATE_TIME` of a UTC instant (`IsoTimestamp`).
-pub(crate) fn iso_timestamp_string(at: Instant) -> String {
+pub(crate) fn iso_timestamp_string(at: Instant) -> Text {
     zoned_timestamp_string(at, 0)
 }
 
 /// `ISO_OFFSET_TIME` of a UTC time of day (`ZonedTime`, `IsoTime`).
-pub(crate) fn iso_time_string(nanos_of_day: i64) -> String {
-    let mut out = String::with_capacity(20);
+pub(crate) fn iso_time_string(nanos_of_day: i64) -> Text {
+    let mut out = TextBuilder::new();
     push_iso_time(&mut out, nanos_of_day, Fraction::Minimal);
     out.push('Z');
-    out
+    out.finish()
 }
 
 /// `ISO_OFFSET_DATE` of a date in UTC (`IsoDate`).
-pub(crate) fn iso_date_string(date: (i64, u32, u32)) -> String {
-    let mut out = String::with_capacity(12);
+pub(crate) fn iso_date_string(date: (i64, u32, u32)) -> Text {
+    let mut out = TextBuilder::new();
     push_iso_date(&mut out, date);
     out.push('Z');
-    out
+    out.finish()
 }
 
 #[cfg(test)]

@@ -171,7 +171,7 @@ impl FileStreamSourceTask {
                     offset,
                     self.topic.clone(),
                     Some(value_schema()),
-                    Value::String(line),
+                    Value::String(line.into()),
                 )
                 .with_timestamp(now),
             );

@@ -134,7 +134,7 @@ impl JsonSchemaData {
     pub fn value(&self, node: &Json, schema: &SchemaRef) -> Result<Value, String> {
         match (node, schema.schema_type) {
             (Json::Null, _) => Ok(Value::Null),
-            (Json::String(s), SchemaType::String) => Ok(Value::String(s.clone())),
+            (Json::String(s), SchemaType::String) => Ok(Value::String(s.into())),
             (Json::Bool(b), SchemaType::Boolean) => Ok(Value::Boolean(*b)),
             (Json::Number(n), t) => number_value(n, t),
             (Json::Array(items), SchemaType::Array) => {

@@ -248,7 +248,7 @@ impl Transform for ByLogicalTableRouter {
                 let schema = self.key_schema(key.schema(), &routed.topic)?;
                 let mut values = key.into_values();
                 if self.enforce_uniqueness {
-                    values.push(Value::String(routed.identifier.to_string()));
+                    values.push(Value::from(&*routed.identifier));
                 }
                 record.key_schema = Some(schema.clone());
                 record.key = Value::Struct(Struct::from_values(schema, values));

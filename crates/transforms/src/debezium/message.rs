@@ -50,7 +50,7 @@ pub fn content_text(content: &Value) -> std::result::Result<String, String> {
         Value::String(s) => {
             let t = s.trim_start();
             if t.starts_with('{') || t.starts_with('[') {
-                return Ok(s.clone());
+                return Ok(s.to_string());
             }
             if !s.is_empty() && s.len() % 2 == 0 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
                 decode_hex(s)

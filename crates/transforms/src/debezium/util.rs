@@ -297,7 +297,7 @@ pub(crate) fn string_header(key: impl Into<String>, value: &str) -> Header {
     Header {
         key: key.into(),
         schema: Some(SchemaBuilder::string().build()),
-        value: Value::String(value.to_string()),
+        value: Value::String(value.into()),
     }
 }
 

@@ -166,7 +166,7 @@ pub struct Cast {
 fn out_of_range(value: &Value) -> ConnectError {
     let text = match value {
         Value::String(s) => s.clone(),
-        other => format!("{other:?}"),
+        other => format!("{other:?}").into(),
     };
     ConnectError::data(format!(
         "Value ({text}) was out of range for requested data type"
@@ -252,7 +252,7 @@ pub fn cast_value(schema: Option<&Schema>, value: Value, target: SchemaType) -> 
         )));
     }
     if target == SchemaType::String {
-        return Ok(Value::String(cast_to_string(schema, value)));
+        return Ok(Value::String(cast_to_string(schema, value).into()));
     }
     if let Value::Decimal(d) = &value {
         // BigDecimal is a Number: intValue()/floatValue()/… of the exact value.
@@ -323,7 +323,7 @@ fn cast_to_string(schema: Option<&Schema>, value: Value) -> String {
         return java::format_date_value(ms);
     }
     match value {
-        Value::String(s) => s,
+        Value::String(s) => s.into_string(),
         Value::Boolean(b) => b.to_string(),
         Value::Int8(v) => v.to_string(),
         Value::Int16(v) => v.to_string(),

@@ -175,7 +175,7 @@ impl Flatten {
                     Some(&i) => out[i].1 = leaf,
                     None => {
                         index.insert(name.clone(), out.len());
-                        out.push((Value::String(name), leaf));
+                        out.push((Value::String(name.into()), leaf));
                     }
                 },
             }

@@ -48,7 +48,7 @@ impl Transform for HoistField {
         let (schema, value) = self.side.take(&mut record);
         match schema {
             None => {
-                let map = Value::Map(vec![(Value::String(self.field.clone()), value)]);
+                let map = Value::Map(vec![(Value::from(self.field.as_str()), value)]);
                 self.side.put(&mut record, None, map);
             }
             Some(schema) => {

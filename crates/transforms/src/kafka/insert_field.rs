@@ -186,11 +186,7 @@ impl Transform for InsertField {
             None => {
                 let mut entries = require_map(value, PURPOSE)?;
                 if let Some(s) = &self.topic {
-                    map_put(
-                        &mut entries,
-                        &s.name,
-                        Value::String(record.topic.to_string()),
-                    );
+                    map_put(&mut entries, &s.name, Value::from(&*record.topic));
                 }
                 if let (Some(s), Some(p)) = (&self.partition, record.kafka_partition) {
                     map_put(&mut entries, &s.name, Value::Int32(p));
@@ -202,7 +198,7 @@ impl Transform for InsertField {
                     map_put(&mut entries, &s.name, Value::Int64(ts));
                 }
                 if let (Some(s), Some(v)) = (&self.static_field, &self.static_value) {
-                    map_put(&mut entries, &s.name, Value::String(v.clone()));
+                    map_put(&mut entries, &s.name, Value::String(v.into()));
                 }
                 self.side.put(&mut record, None, Value::Map(entries));
             }
@@ -221,7 +217,7 @@ impl Transform for InsertField {
                         .map(|(v, f)| with_default(v, f, self.replace_null_with_default)),
                 );
                 if self.topic.is_some() {
-                    values.push(Value::String(record.topic.to_string()));
+                    values.push(Value::from(&*record.topic));
                 }
                 if self.partition.is_some() {
                     values.push(record.kafka_partition.map_or(Value::Null, Value::Int32));
@@ -233,7 +229,7 @@ impl Transform for InsertField {
                     values.push(record.timestamp.map_or(Value::Null, Value::Int64));
                 }
                 if self.static_field.is_some() {
-                    values.push(self.static_value.clone().map_or(Value::Null, Value::String));
+                    values.push(self.static_value.clone().map_or(Value::Null, Value::from));
                 }
                 self.side.put(
                     &mut record,

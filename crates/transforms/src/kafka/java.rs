@@ -331,7 +331,7 @@ pub fn parse_literal(text: &str) -> (Option<SchemaRef>, Value) {
     let string = || {
         (
             Some(SchemaBuilder::string().build()),
-            Value::String(text.to_string()),
+            Value::String(text.into()),
         )
     };
     if text.is_empty() {

@@ -153,7 +153,7 @@ fn mask_with_null_value(value: &Value, field: Option<&Field>) -> Result<Value> {
         Value::Int64(_) => Value::Int64(0),
         Value::Float32(_) => Value::Float32(0.0),
         Value::Float64(_) => Value::Float64(0.0),
-        Value::String(_) => Value::String(String::new()),
+        Value::String(_) => Value::String(String::new().into()),
         Value::Decimal(d) => {
             // BigDecimal.ZERO, kept at the field's scale so the value still
             // fits its Decimal schema.
@@ -211,7 +211,7 @@ fn mask_with_replacement(value: &Value, field: Option<&Field>, replacement: &str
         Value::Int64(_) => Value::Int64(as_long()?),
         Value::Float32(_) => Value::Float32(as_double()? as f32),
         Value::Float64(_) => Value::Float64(as_double()?),
-        Value::String(_) => Value::String(replacement.to_string()),
+        Value::String(_) => Value::String(replacement.into()),
         Value::Decimal(current) => {
             let d = Decimal::parse(replacement).ok_or_else(|| {
                 ConnectError::data(format!(

@@ -280,7 +280,7 @@ impl TimestampConverter {
     /// `toType`; `with_schema` picks Connect's physical Date/Time (int32).
     fn to_type(&self, millis: i64, with_schema: bool) -> Result<Value> {
         Ok(match self.target {
-            Kind::String => Value::String(self.format()?.format(millis)),
+            Kind::String => Value::String(self.format()?.format(millis).into()),
             Kind::Unix => Value::Int64(match self.precision {
                 Precision::Seconds => millis / 1000,
                 Precision::Millis => millis,

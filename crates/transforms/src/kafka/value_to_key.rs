@@ -61,7 +61,7 @@ impl Transform for ValueToKey {
                     .iter()
                     .map(|f| {
                         (
-                            Value::String(f.clone()),
+                            Value::String(f.into()),
                             map_get(&entries, f).cloned().unwrap_or(Value::Null),
                         )
                     })

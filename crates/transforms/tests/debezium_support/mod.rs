@@ -162,7 +162,7 @@ impl Table {
                 Value::Int64(SOURCE_TS_MS),
                 Value::Null,
                 Value::String("postgres".into()),
-                Value::String(format!("[null,\"{lsn}\"]")),
+                Value::String(format!("[null,\"{lsn}\"]").into()),
                 Value::Int64(SOURCE_TS_MS * 1000),
                 Value::Int64(SOURCE_TS_MS * 1_000_000),
                 Value::String(parts.get(1).copied().unwrap_or("public").into()),
@@ -312,8 +312,8 @@ pub fn message(prefix: &str, content: &[u8]) -> SourceRecord {
         .build();
     let t = table("server1..", vec![("id", SchemaBuilder::int32().build())]);
     let mut src = t.source(5555).into_values();
-    src[9] = Value::String(String::new());
-    src[10] = Value::String(String::new());
+    src[9] = Value::String(String::new().into());
+    src[10] = Value::String(String::new().into());
     let value = Struct::from_values(
         value_schema.clone(),
         vec![
