@@ -173,9 +173,8 @@ fn without_tolerance_the_task_fails_with_the_cause() {
     terminate(&mut sluice);
 }
 
-/// Batches of 512 records or more are converted in two halves on two
-/// threads: the output (records and dead letters) still follows the
-/// source order.
+/// Large batches with failures spread through them: the output (records
+/// and dead letters) follows the source order.
 #[test]
 fn large_batches_keep_their_order_with_dead_letters_interleaved() {
     let pg = PgServer::start().unwrap();

@@ -1856,7 +1856,9 @@ impl Running {
     /// Debezium's markers; when the last table is read, streaming starts.
     async fn poll_snapshot(&mut self) -> Result<Vec<SourceRecord>> {
         let deadline = tokio::time::Instant::now() + self.settings.poll_interval;
-        let mut out = Vec::new();
+        // Sized for a full batch up front: growing a vector of records by
+        // doubling copied about a batch's worth of records per poll.
+        let mut out = Vec::with_capacity(self.settings.max_batch.min(4096));
         let mut finished = false;
         while out.len() < self.settings.max_batch {
             let Phase::Snapshot(snap) = &mut self.phase else {
@@ -2489,7 +2491,7 @@ impl SourceTask for PostgresTask {
             Phase::Streaming => {}
         }
         let deadline = tokio::time::Instant::now() + r.settings.poll_interval;
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(r.settings.max_batch.min(4096));
         r.read_signal_file(&mut out).await?;
         loop {
             let Some(stream) = r.stream.as_mut() else {

@@ -447,101 +447,71 @@ struct Failure {
     class: String,
 }
 
-/// A record's conversion result, with the original when a dead-letter
-/// queue may need it.
-type Outcome = (
-    Result<Option<SerializedRecord>, Failure>,
-    Option<SourceRecord>,
-);
-
-/// Batches of at least this many records are transformed and converted on
-/// two threads when the machine has more than one core: conversion is the
-/// longest stage of the pipeline, and halves keep both cores busy.
-const PARALLEL_MIN_RECORDS: usize = 512;
-
-fn cores() -> usize {
-    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-}
-
 impl Converting {
-    /// Transforms and converts a batch. The output keeps the batch's order
-    /// whether or not halves were converted in parallel; failures are
-    /// handled (logged, dead-lettered or fatal) in record order.
+    /// Transforms and converts a batch, in order; failures are handled
+    /// (logged, dead-lettered or fatal) in record order.
     fn convert(&self, records: Vec<SourceRecord>) -> Result<Vec<SerializedRecord>, ConnectError> {
         let key_type = self.key_converter.content_type();
         let value_type = self.value_converter.content_type();
-        let dlq = self
-            .settings
+        let mut out = Vec::with_capacity(records.len());
+        let keep_original = self.dead_letters().is_some();
+        for record in records {
+            // The original is kept only when a dead-letter queue may need it.
+            let original = keep_original.then(|| record.clone());
+            let converted = self.convert_one(record, key_type, value_type);
+            self.handle(&mut out, converted, original, key_type, value_type)?;
+        }
+        Ok(out)
+    }
+
+    /// The dead-letter queue, when failed records go there.
+    fn dead_letters(&self) -> Option<&DeadLetterQueue> {
+        self.settings
             .dead_letter_queue
             .as_ref()
-            .filter(|_| self.settings.tolerate_errors);
-        let keep_original = dlq.is_some();
-        let outcomes = if records.len() >= PARALLEL_MIN_RECORDS && cores() > 1 {
-            let mut first = records;
-            let second = first.split_off(first.len() / 2);
-            std::thread::scope(|scope| {
-                let other =
-                    scope.spawn(|| self.convert_all(second, key_type, value_type, keep_original));
-                let mut outcomes = self.convert_all(first, key_type, value_type, keep_original);
-                match other.join() {
-                    Ok(rest) => outcomes.extend(rest),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-                outcomes
-            })
-        } else {
-            self.convert_all(records, key_type, value_type, keep_original)
-        };
-        let mut out = Vec::with_capacity(outcomes.len());
-        for (outcome, original) in outcomes {
-            match outcome {
-                Ok(Some(r)) => out.push(r),
-                Ok(None) => {}
-                Err(f) if self.settings.tolerate_errors && !f.error.is_retriable() => {
-                    if self.settings.log_errors {
-                        if self.settings.log_error_messages {
-                            tracing::warn!(connector = %self.settings.connector, topic = %f.topic, stage = f.stage, "record failed (errors.tolerance=all): {}", f.error);
-                        } else {
-                            tracing::warn!(connector = %self.settings.connector, stage = f.stage, "record failed (errors.tolerance=all): {}", f.error.kind());
-                        }
-                    }
-                    if let (Some(dlq), Some(original)) = (dlq, original) {
-                        out.push(self.dead_letter(dlq, original, &f, key_type, value_type));
+            .filter(|_| self.settings.tolerate_errors)
+    }
+
+    /// Adds a converted record to `out`, or handles its failure: skipped
+    /// (and logged, and dead-lettered) under `errors.tolerance=all`, fatal
+    /// otherwise.
+    fn handle(
+        &self,
+        out: &mut Vec<SerializedRecord>,
+        converted: Result<Option<SerializedRecord>, Failure>,
+        original: Option<SourceRecord>,
+        key_type: ContentType,
+        value_type: ContentType,
+    ) -> Result<(), ConnectError> {
+        match converted {
+            Ok(Some(r)) => out.push(r),
+            Ok(None) => {}
+            Err(f) if self.settings.tolerate_errors && !f.error.is_retriable() => {
+                if self.settings.log_errors {
+                    if self.settings.log_error_messages {
+                        tracing::warn!(connector = %self.settings.connector, topic = %f.topic, stage = f.stage, "record failed (errors.tolerance=all): {}", f.error);
+                    } else {
+                        tracing::warn!(connector = %self.settings.connector, stage = f.stage, "record failed (errors.tolerance=all): {}", f.error.kind());
                     }
                 }
-                Err(f) => {
-                    return Err(ConnectError::new(
-                        f.error.kind(),
-                        format!(
+                if let (Some(dlq), Some(original)) = (self.dead_letters(), original) {
+                    out.push(self.dead_letter(dlq, original, &f, key_type, value_type));
+                }
+            }
+            Err(f) => {
+                return Err(ConnectError::new(
+                    f.error.kind(),
+                    format!(
                         "record for topic {} could not be converted or transformed ({}, {}): {}",
                         f.topic,
                         f.stage,
                         f.class,
                         f.error.message()
                     ),
-                    ))
-                }
+                ))
             }
         }
-        Ok(out)
-    }
-
-    fn convert_all(
-        &self,
-        records: Vec<SourceRecord>,
-        key_type: ContentType,
-        value_type: ContentType,
-        keep_original: bool,
-    ) -> Vec<Outcome> {
-        records
-            .into_iter()
-            .map(|record| {
-                // The original is kept only when a dead-letter queue may need it.
-                let original = keep_original.then(|| record.clone());
-                (self.convert_one(record, key_type, value_type), original)
-            })
-            .collect()
+        Ok(())
     }
 
     fn convert_one(
