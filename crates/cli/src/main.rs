@@ -10,11 +10,11 @@ use clap::{Parser, Subcommand};
 use sluice_runtime::config::{load_connector_file, load_worker_file, ConnectorFile};
 use sluice_runtime::{Plugins, Worker};
 
-/// mimalloc: the pipeline allocates many small, short-lived objects across
-/// two threads; glibc's allocator was over a third of the CPU time in the
-/// PostgreSQL drain benchmark (docs/benchmarks.md).
+mod alloc;
+
+/// mimalloc (see `alloc.rs`).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: alloc::MiMalloc = alloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(

@@ -62,8 +62,16 @@ pub(crate) fn push_str(out: &mut Vec<u8>, s: &str) {
         }
         i += 8;
     }
-    for j in i..bytes.len() {
-        escape_byte(out, bytes, &mut start, j);
+    // The tail: when the string is long enough, its last eight bytes as one
+    // (overlapping) word usually show that nothing there needs escaping.
+    let tail_clean = i < bytes.len() && bytes.len() >= 8 && {
+        let block: [u8; 8] = bytes[bytes.len() - 8..].try_into().expect("8 bytes");
+        !may_need_escape(u64::from_le_bytes(block))
+    };
+    if !tail_clean {
+        for j in i..bytes.len() {
+            escape_byte(out, bytes, &mut start, j);
+        }
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');

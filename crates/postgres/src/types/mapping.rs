@@ -1426,6 +1426,9 @@ impl Converter {
                 timestamp_value(*repr, at)
             }
             Converter::TimestampTz { fraction } => {
+                if let Some(fast) = temporal::utc_timestamptz_fast(text, *fraction) {
+                    return Ok(Value::String(fast));
+                }
                 Ok(Value::String(match temporal::parse_timestamptz(text)? {
                     ZonedValue::Infinity(true) => "infinity".into(),
                     ZonedValue::Infinity(false) => "-infinity".into(),

@@ -519,6 +519,72 @@ pub(crate) fn zoned_timestamp_string(at: Instant, fraction_width: i32) -> Text {
     out.finish()
 }
 
+/// [`zoned_timestamp_string`] of a `TIMESTAMPTZ` text that PostgreSQL wrote
+/// in UTC (`YYYY-MM-DD HH:MM:SS[.f…]+00`, ISO DateStyle, TimeZone UTC —
+/// what the snapshot and replication connections get), rewritten in place
+/// instead of parsed and formatted again. `None` for any other shape (BC,
+/// five-digit years, other offsets, infinity): the caller takes the general
+/// path. The result is the same as that path's (tested on random values).
+pub(crate) fn utc_timestamptz_fast(b: &[u8], fraction_width: i32) -> Option<Text> {
+    let n = b.len();
+    if !(22..=32).contains(&n) || &b[n - 3..] != b"+00" {
+        return None;
+    }
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b[4] != b'-' || b[7] != b'-' || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    let (hour, minute, second) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
+    if year == 0
+        || !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(i64::from(year), month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    let frac = match &b[19..n - 3] {
+        [] => &[][..],
+        [b'.', rest @ ..]
+            if (1..=9).contains(&rest.len()) && rest.iter().all(u8::is_ascii_digit) =>
+        {
+            rest
+        }
+        _ => return None,
+    };
+    let mut out = TextBuilder::new();
+    // Both slices are ASCII digits and separators checked above.
+    out.push_str(std::str::from_utf8(&b[..10]).ok()?);
+    out.push('T');
+    out.push_str(std::str::from_utf8(&b[11..19]).ok()?);
+    if (1..=9).contains(&fraction_width) {
+        // Exactly `fraction_width` digits: truncated or zero-padded.
+        out.push('.');
+        let width = fraction_width as usize;
+        for i in 0..width {
+            out.push(char::from(*frac.get(i).unwrap_or(&b'0')));
+        }
+    } else {
+        // As few digits as needed; none for a whole second.
+        let used = frac.len() - frac.iter().rev().take_while(|c| **c == b'0').count();
+        if used > 0 {
+            out.push('.');
+            for &c in &frac[..used] {
+                out.push(char::from(c));
+            }
+        }
+    }
+    out.push('Z');
+    Some(out.finish())
+}
+
 /// `ISO_OFFSET_DATE_TIME` of a UTC instant (`IsoTimestamp`).
 pub(crate) fn iso_timestamp_string(at: Instant) -> Text {
     zoned_timestamp_string(at, 0)
@@ -543,6 +609,71 @@ pub(crate) fn iso_date_string(date: (i64, u32, u32)) -> Text {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_utc_timestamptz_fast_path_matches_the_general_one() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        let mut texts: Vec<String> = vec![
+            "2016-11-04 11:51:30+00".into(),
+            "2016-11-04 11:51:30.1+00".into(),
+            "2016-11-04 11:51:30.000001+00".into(),
+            "2000-02-29 23:59:59.999999+00".into(),
+            "0001-01-01 00:00:00+00".into(),
+            "9999-12-31 23:59:59.5+00".into(),
+        ];
+        for _ in 0..20_000 {
+            let (y, mo) = (1 + next(9999), 1 + next(12) as u32);
+            let d = 1 + next(u64::from(days_in_month(y as i64, mo))) as u32;
+            let mut t = format!(
+                "{y:04}-{mo:02}-{d:02} {:02}:{:02}:{:02}",
+                next(24),
+                next(60),
+                next(60)
+            );
+            let digits = next(10) as usize;
+            if digits > 0 {
+                t.push('.');
+                for _ in 0..digits {
+                    t.push(char::from(b'0' + next(10) as u8));
+                }
+            }
+            t.push_str("+00");
+            texts.push(t);
+        }
+        for t in &texts {
+            let ZonedValue::At(at) = parse_timestamptz(t.as_bytes()).unwrap() else {
+                panic!("{t}")
+            };
+            for width in [-1, 0, 1, 2, 3, 6, 9, 10] {
+                assert_eq!(
+                    utc_timestamptz_fast(t.as_bytes(), width).as_deref(),
+                    Some(zoned_timestamp_string(at, width).as_str()),
+                    "{t} width {width}"
+                );
+            }
+        }
+        // Shapes it leaves to the general path.
+        for t in [
+            "2016-11-04 11:51:30+01",
+            "2016-11-04 11:51:30-00:30",
+            "0044-03-15 12:00:00+00 BC",
+            "12016-11-04 11:51:30+00",
+            "infinity",
+            "2016-02-30 11:51:30+00",
+            "2016-11-04 24:00:00+00",
+            "2016-11-04T11:51:30+00",
+            "2016-11-04 11:51:30.+00",
+            "2016-11-04 11:51:30.1234567890+00",
+        ] {
+            assert_eq!(utc_timestamptz_fast(t.as_bytes(), 6), None, "{t}");
+        }
+    }
 
     #[test]
     fn civil_round_trip() {
