@@ -402,6 +402,41 @@ fn hostile_input_is_an_error_not_a_crash() {
     }
 }
 
+/// Converters on one thread keep their own cached schema JSON: the
+/// per-thread shortcut to the cache must not hand one converter's entry to
+/// another (same schema, different settings), nor survive a converter
+/// dropped and replaced at the same address.
+#[test]
+fn converters_sharing_a_thread_and_a_schema_keep_their_own_output() {
+    let schema = SchemaBuilder::int32().name("n").build();
+    let with = json(&[]);
+    let without = json(&[("schemas.enable", "false")]);
+    for round in 0..20 {
+        let v = Value::Int32(round);
+        assert_eq!(
+            render(&with, Some(&schema), &v),
+            format!(
+                r#"{{"schema":{{"type":"int32","optional":false,"name":"n"}},"payload":{round}}}"#
+            )
+        );
+        assert_eq!(render(&without, Some(&schema), &v), round.to_string());
+    }
+    for round in 0..20 {
+        // A new converter each time, often at the address of the last one.
+        let c = if round % 2 == 0 {
+            json(&[])
+        } else {
+            json(&[("schemas.enable", "false")])
+        };
+        let out = render(&c, Some(&schema), &Value::Int32(1));
+        if round % 2 == 0 {
+            assert!(out.starts_with(r#"{"schema":"#), "{out}");
+        } else {
+            assert_eq!(out, "1");
+        }
+    }
+}
+
 #[test]
 fn schema_cache_evicts_without_mixing_schemas_up() {
     let c = Arc::new(json(&[("schemas.cache.size", "2")]));

@@ -38,8 +38,9 @@ mod path;
 mod read;
 mod write;
 
+use std::cell::RefCell;
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use sluice_connect_api::config::{ConfigKey, ConfigType, Importance, Validator};
@@ -92,13 +93,48 @@ struct CachedSchemaJson {
     keys: Option<Arc<KeyPlan>>,
 }
 
+/// Distinguishes converters in the per-thread [`RECENT`] entries.
+static NEXT_CONVERTER_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Entries of the schema cache a thread used last, keyed by (converter id,
+/// schema address): a hit skips the shared cache's lock. An entry pins its
+/// schema, so the address cannot stand for another schema while it is here.
+/// Four slots: a task's key and value converters alternate on one thread.
+type RecentEntry = (u64, usize, Arc<CachedSchemaJson>);
+
+thread_local! {
+    static RECENT: RefCell<[Option<RecentEntry>; 4]> = const { RefCell::new([None, None, None, None]) };
+    static RECENT_NEXT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn recent_get(id: u64, key: usize) -> Option<Arc<CachedSchemaJson>> {
+    RECENT.with(|r| {
+        r.borrow()
+            .iter()
+            .flatten()
+            .find(|(i, k, _)| *i == id && *k == key)
+            .map(|(_, _, e)| e.clone())
+    })
+}
+
+fn recent_put(id: u64, key: usize, entry: Arc<CachedSchemaJson>) {
+    let slot = RECENT_NEXT.with(|n| {
+        let slot = n.get();
+        n.set((slot + 1) % 4);
+        slot
+    });
+    RECENT.with(|r| r.borrow_mut()[slot] = Some((id, key, entry)));
+}
+
 /// Kafka Connect's JSON converter.
 pub struct JsonConverter {
+    /// Unique per converter (see [`RECENT`]).
+    id: u64,
     settings: Settings,
     decimal_format: DecimalFormat,
     cache_size: usize,
     is_key: bool,
-    from_connect_cache: ClockCache<usize, CachedSchemaJson, PtrHash>,
+    from_connect_cache: ClockCache<usize, Arc<CachedSchemaJson>, PtrHash>,
     to_connect_cache: ClockCache<Arc<[u8]>, SchemaRef>,
     /// Size of the last record, to pre-size the next output buffer.
     size_hint: AtomicUsize,
@@ -182,6 +218,7 @@ impl JsonConverter {
         };
         let cache_size = usize::try_from(values.get_int(SCHEMAS_CACHE_SIZE_CONFIG)).unwrap_or(0);
         Ok(JsonConverter {
+            id: NEXT_CONVERTER_ID.fetch_add(1, Ordering::Relaxed),
             settings: Settings {
                 schemas_enabled: values.get_bool(SCHEMAS_ENABLE_CONFIG),
                 decimal_numeric: decimal_format == DecimalFormat::Numeric,
@@ -268,11 +305,16 @@ impl JsonConverter {
     ) -> std::result::Result<Option<Arc<KeyPlan>>, ConvError> {
         let with_json = self.settings.schemas_enabled;
         let key = Arc::as_ptr(schema) as usize;
-        if let Some(keys) = self.from_connect_cache.with(&key, |cached| {
-            out.extend_from_slice(&cached.json);
-            cached.keys.clone()
-        }) {
-            return Ok(keys);
+        if self.cache_size > 0 {
+            let hit = recent_get(self.id, key).or_else(|| {
+                let entry = self.from_connect_cache.with(&key, Arc::clone)?;
+                recent_put(self.id, key, entry.clone());
+                Some(entry)
+            });
+            if let Some(cached) = hit {
+                out.extend_from_slice(&cached.json);
+                return Ok(cached.keys.clone());
+            }
         }
         let start = out.len();
         if with_json {
@@ -285,14 +327,13 @@ impl JsonConverter {
         }
         let keys = KeyPlan::build(schema).map(Arc::new);
         let json = out[start..].to_vec().into_boxed_slice();
-        self.from_connect_cache.insert(
-            key,
-            CachedSchemaJson {
-                _pin: schema.clone(),
-                json,
-                keys: keys.clone(),
-            },
-        );
+        let entry = Arc::new(CachedSchemaJson {
+            _pin: schema.clone(),
+            json,
+            keys: keys.clone(),
+        });
+        recent_put(self.id, key, entry.clone());
+        self.from_connect_cache.insert(key, entry);
         Ok(keys)
     }
 
