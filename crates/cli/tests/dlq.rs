@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{read_events, start_sluice, terminate};
+use common::{read_events, start_sluice, terminate, ChildGuard};
 use serde_json::{json, Value};
 use sluice_testkit::{unique_name, PgServer};
 
@@ -72,19 +72,49 @@ fn wait_streaming(log: &std::path::Path) {
     }
 }
 
-#[test]
-fn a_cast_failure_goes_to_the_dead_letter_topic_and_the_next_rows_flow() {
+/// A worker streaming the `payments` table with `errors.tolerance` set
+/// (the server and the temporary directory live as long as the result).
+struct Streaming {
+    pg: PgServer,
+    tmp: tempfile::TempDir,
+    db: String,
+    out: std::path::PathBuf,
+    log: std::path::PathBuf,
+    sluice: ChildGuard,
+}
+
+fn start_streaming(tolerance: &str) -> Streaming {
     let pg = PgServer::start().unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let (db, out) = setup(&pg, tmp.path(), "all");
+    let (db, out) = setup(&pg, tmp.path(), tolerance);
     let log = tmp.path().join("sluice.log");
-    let mut sluice = start_sluice(
+    let sluice = start_sluice(
         &tmp.path().join("worker.properties"),
         &tmp.path().join("pg.json"),
         &log,
         "info",
     );
     wait_streaming(&log);
+    Streaming {
+        pg,
+        tmp,
+        db,
+        out,
+        log,
+        sluice,
+    }
+}
+
+#[test]
+fn a_cast_failure_goes_to_the_dead_letter_topic_and_the_next_rows_flow() {
+    let Streaming {
+        pg,
+        tmp,
+        db,
+        out,
+        log,
+        mut sluice,
+    } = start_streaming("all");
     pg.psql(
         &db,
         "INSERT INTO payments VALUES (1, '10'), (2, 'twelve'), (3, '30'); INSERT INTO payments VALUES (4, '40')",
@@ -147,17 +177,14 @@ fn a_cast_failure_goes_to_the_dead_letter_topic_and_the_next_rows_flow() {
 
 #[test]
 fn without_tolerance_the_task_fails_with_the_cause() {
-    let pg = PgServer::start().unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let (db, _out) = setup(&pg, tmp.path(), "none");
-    let log = tmp.path().join("sluice.log");
-    let mut sluice = start_sluice(
-        &tmp.path().join("worker.properties"),
-        &tmp.path().join("pg.json"),
-        &log,
-        "info",
-    );
-    wait_streaming(&log);
+    let Streaming {
+        pg,
+        tmp: _tmp,
+        db,
+        out: _out,
+        log,
+        mut sluice,
+    } = start_streaming("none");
     pg.psql(&db, "INSERT INTO payments VALUES (1, 'one')")
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -177,17 +204,14 @@ fn without_tolerance_the_task_fails_with_the_cause() {
 /// and dead letters) follows the source order.
 #[test]
 fn large_batches_keep_their_order_with_dead_letters_interleaved() {
-    let pg = PgServer::start().unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let (db, out) = setup(&pg, tmp.path(), "all");
-    let log = tmp.path().join("sluice.log");
-    let mut sluice = start_sluice(
-        &tmp.path().join("worker.properties"),
-        &tmp.path().join("pg.json"),
-        &log,
-        "info",
-    );
-    wait_streaming(&log);
+    let Streaming {
+        pg,
+        tmp: _tmp,
+        db,
+        out,
+        log: _log,
+        mut sluice,
+    } = start_streaming("all");
     let rows = 3000;
     // Every 7th amount is not a number: it fails the Cast and is dead-lettered.
     pg.psql(
