@@ -54,24 +54,29 @@ fn decimal_digits(v: u64) -> usize {
     t + 1 - usize::from((v | 1) < POW10[t])
 }
 
-/// Writes `v` in decimal, two digits per division (no variable-length
-/// copy).
-fn push_u64(out: &mut Vec<u8>, mut v: u64) {
-    let n = decimal_digits(v);
-    // Digits left-aligned in a fixed buffer, appended with one fixed-size
-    // copy (a few wide stores) and the unused tail cut off.
-    let mut buf = [0u8; 20];
-    let mut i = n;
-    // Four digits per 64-bit division; the pairs are split in 32 bits.
-    while v >= 10_000 {
-        let rem = (v % 10_000) as u32;
-        v /= 10_000;
-        let (hi, lo) = ((rem / 100) as usize * 2, (rem % 100) as usize * 2);
-        i -= 4;
-        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[hi..hi + 2]);
-        buf[i + 2..i + 4].copy_from_slice(&DIGIT_PAIRS[lo..lo + 2]);
-    }
-    if v >= 100 {
+/// Writes the four digits of `x` (< 10^4, zero-padded) at `buf[at..]`.
+#[inline(always)]
+fn put4(buf: &mut [u8; 20], at: usize, x: u32) {
+    let (a, b) = ((x / 100) as usize * 2, (x % 100) as usize * 2);
+    buf[at..at + 2].copy_from_slice(&DIGIT_PAIRS[a..a + 2]);
+    buf[at + 2..at + 4].copy_from_slice(&DIGIT_PAIRS[b..b + 2]);
+}
+
+/// Writes the eight digits of `x` (< 10^8, zero-padded) at `buf[at..]`.
+#[inline(always)]
+fn put8(buf: &mut [u8; 20], at: usize, x: u32) {
+    put4(buf, at, x / 10_000);
+    put4(buf, at + 4, x % 10_000);
+}
+
+/// Writes `x` (< 10^8) without leading zeros at `buf[at..]`; returns the
+/// number of digits.
+#[inline(always)]
+fn put_var(buf: &mut [u8; 20], at: usize, x: u32) -> usize {
+    let n = decimal_digits(u64::from(x));
+    let mut i = at + n;
+    let mut v = x;
+    while v >= 100 {
         let pair = (v % 100) as usize * 2;
         v /= 100;
         i -= 2;
@@ -83,6 +88,30 @@ fn push_u64(out: &mut Vec<u8>, mut v: u64) {
     } else {
         buf[i - 1] = b'0' + v as u8;
     }
+    n
+}
+
+/// Writes `v` in decimal: at most two 64-bit divisions (into 8-digit
+/// chunks), the rest in 32 bits two digits at a time; the digits go into a
+/// fixed buffer appended with one fixed-size copy and the tail cut off.
+fn push_u64(out: &mut Vec<u8>, v: u64) {
+    const E8: u64 = 100_000_000;
+    const E16: u64 = E8 * E8;
+    let mut buf = [0u8; 20];
+    let n = if v < E8 {
+        put_var(&mut buf, 0, v as u32)
+    } else if v < E16 {
+        let k = put_var(&mut buf, 0, (v / E8) as u32);
+        put8(&mut buf, k, (v % E8) as u32);
+        k + 8
+    } else {
+        // At most 1844 above 10^16.
+        let k = put_var(&mut buf, 0, (v / E16) as u32);
+        let rest = v % E16;
+        put8(&mut buf, k, (rest / E8) as u32);
+        put8(&mut buf, k + 8, (rest % E8) as u32);
+        k + 16
+    };
     let end = out.len() + n;
     out.extend_from_slice(&buf);
     out.truncate(end);
