@@ -623,3 +623,43 @@ fn blocking_snapshot_and_log_signals_from_the_signal_file() {
     assert!(l.contains("hello from the signal file"), "{l}");
     assert!(l.contains("blocking snapshot done"), "{l}");
 }
+
+/// A primary key declared in another order than the columns (`PRIMARY KEY
+/// (b, a)` on columns `a, b`): the key struct follows the key's order, in
+/// snapshot (`r`) and streamed (`c`) events alike.
+#[test]
+fn a_key_declared_out_of_column_order_keeps_the_key_order() {
+    let pg = PgServer::start().unwrap();
+    let env = setup(&pg, json!({"snapshot.mode": "initial"}));
+    pg.psql(
+        &env.db,
+        "CREATE TABLE k (a int, b text, c int, PRIMARY KEY (b, a)); INSERT INTO k VALUES (1, 'x', 10), (2, 'y', 20);",
+    )
+    .unwrap();
+    let mut sluice = start(&env);
+    wait_for(&env, "the snapshot", Duration::from_secs(60), |ev| {
+        ev.len() >= 2
+    });
+    pg.psql(&env.db, "INSERT INTO k VALUES (3, 'z', 30)")
+        .unwrap();
+    let ev = wait_for(&env, "the streamed insert", Duration::from_secs(60), |ev| {
+        ev.len() >= 3
+    });
+    assert!(common::terminate(&mut sluice).success());
+    let keys: Vec<String> = ev.iter().map(|e| e["key"].to_string()).collect();
+    assert_eq!(
+        keys,
+        vec![
+            r#"{"b":"x","a":1}"#,
+            r#"{"b":"y","a":2}"#,
+            r#"{"b":"z","a":3}"#
+        ],
+        "{ev:?}"
+    );
+    let ops: Vec<&str> = ev
+        .iter()
+        .map(|e| e["value"]["op"].as_str().unwrap())
+        .collect();
+    assert_eq!(ops, ["r", "r", "c"]);
+    assert_eq!(ev[2]["value"]["after"]["c"], 30);
+}

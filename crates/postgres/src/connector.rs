@@ -1337,10 +1337,10 @@ impl Running {
         // Value fields follow the column order (`TableSchema::build`), so
         // they are pushed as the columns are read.
         let mut values = Vec::with_capacity(table.value_schema.fields.len());
-        let mut key = table
-            .key_schema
-            .as_ref()
-            .map(|k| vec![Value::Null; k.fields.len()]);
+        // Key fields usually follow the column order too; a key declared in
+        // another order is placed by index.
+        let key_len = table.key_schema.as_ref().map(|k| k.fields.len());
+        let mut key = key_len.map(Vec::with_capacity);
         for (i, plan) in table.columns.iter().enumerate() {
             let Some(mapping) = &plan.mapping else {
                 continue;
@@ -1356,7 +1356,14 @@ impl Running {
                 ColumnRef::Null => mapping.null_value(),
             };
             if let (Some(k), Some(ki)) = (key.as_mut(), plan.key_index) {
-                k[ki] = v.clone();
+                if ki == k.len() {
+                    k.push(v.clone());
+                } else {
+                    if k.len() <= ki {
+                        k.resize(ki + 1, Value::Null);
+                    }
+                    k[ki] = v.clone();
+                }
             }
             if let Some(vi) = plan.value_index {
                 debug_assert_eq!(vi, values.len(), "value fields in column order");
@@ -1364,7 +1371,10 @@ impl Running {
             }
         }
         let key = match (key, &table.key_schema) {
-            (Some(k), Some(schema)) => Some(Struct::from_values(schema.clone(), k)),
+            (Some(mut k), Some(schema)) => {
+                k.resize(schema.fields.len(), Value::Null);
+                Some(Struct::from_values(schema.clone(), k))
+            }
             _ => None,
         };
         Ok((Struct::from_values(table.value_schema.clone(), values), key))
