@@ -2,11 +2,14 @@
 //! machine-readable reports; see docs/benchmarks.md).
 
 use std::fs;
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+
+pub mod pg;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type Result<T, E = BoxError> = std::result::Result<T, E>;
@@ -23,6 +26,64 @@ pub const POLL: Duration = Duration::from_millis(10);
 pub fn bench_start() -> Instant {
     static START: OnceLock<Instant> = OnceLock::new();
     *START.get_or_init(Instant::now)
+}
+
+/// Names this program in [`progress!`] lines and as the SQL
+/// `application_name`; call it first thing in `main`.
+pub fn set_program(name: &'static str) {
+    let _ = PROGRAM.set(name);
+}
+
+static PROGRAM: OnceLock<&'static str> = OnceLock::new();
+
+/// The name given to [`set_program`] (`bench` without one).
+pub fn program() -> &'static str {
+    PROGRAM.get().copied().unwrap_or("bench")
+}
+
+/// A progress line on stderr: `[<program> <seconds since start>s] <message>`.
+#[macro_export]
+macro_rules! progress {
+    ($($arg:tt)*) => {
+        eprintln!(
+            "[{} {:>7.1}s] {}",
+            $crate::program(),
+            $crate::bench_start().elapsed().as_secs_f64(),
+            format!($($arg)*)
+        )
+    };
+}
+
+/// The `main` of a benchmark program: names it ([`set_program`]), starts the
+/// clock, parses the arguments (exit 2 on an error), runs it and prints its
+/// JSON report on stdout (exit 1 on an error).
+pub fn bench_main<A>(
+    program: &'static str,
+    parse_args: impl FnOnce() -> Result<A>,
+    run: impl FnOnce(&A) -> Result<Value>,
+) {
+    set_program(program);
+    bench_start();
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{program}: {e}");
+            std::process::exit(2);
+        }
+    };
+    match run(&args) {
+        Ok(report) => {
+            progress!("done");
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).expect("JSON report")
+            );
+        }
+        Err(e) => {
+            eprintln!("{program}: error: {e}");
+            std::process::exit(1);
+        }
+    }
 }
 
 pub fn fail<T>(msg: impl Into<String>) -> Result<T> {
@@ -111,4 +172,150 @@ pub fn git_commit() -> Value {
         .filter(|o| o.status.success())
         .map(|o| json!(String::from_utf8_lossy(&o.stdout).trim()))
         .unwrap_or(Value::Null)
+}
+
+// ---------------------------------------------------------------------------
+// /proc readers
+
+/// CPU time in clock ticks: user, system.
+#[derive(Clone, Copy, Default)]
+pub struct Ticks {
+    pub user: u64,
+    pub sys: u64,
+}
+
+impl std::ops::Add for Ticks {
+    type Output = Ticks;
+
+    fn add(self, o: Ticks) -> Ticks {
+        Ticks {
+            user: self.user + o.user,
+            sys: self.sys + o.sys,
+        }
+    }
+}
+
+impl Ticks {
+    pub fn total(self) -> u64 {
+        self.user + self.sys
+    }
+}
+
+/// utime and stime of a process (all its threads).
+pub fn proc_cpu_ticks(pid: u32) -> Option<Ticks> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // rest starts at field 3 (state); utime is field 14, stime field 15.
+    Some(Ticks {
+        user: fields.get(11)?.parse().ok()?,
+        sys: fields.get(12)?.parse().ok()?,
+    })
+}
+
+/// (busy, total) jiffies of the whole machine.
+pub fn machine_cpu() -> Option<(u64, u64)> {
+    let stat = fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().next()?;
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    if v.len() < 5 {
+        return None;
+    }
+    let total: u64 = v.iter().sum();
+    let idle = v[3] + v[4];
+    Some((total - idle, total))
+}
+
+/// The machine's CPU use between two [`machine_cpu`] readings, in % of all
+/// CPUs (one decimal), or null.
+pub fn machine_busy_pct(before: Option<(u64, u64)>, after: Option<(u64, u64)>) -> Value {
+    match (before, after) {
+        (Some((b0, t0)), Some((b1, t1))) if t1 > t0 => {
+            json!(round(100.0 * (b1 - b0) as f64 / (t1 - t0) as f64, 1))
+        }
+        _ => Value::Null,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Child processes
+
+/// Kills the child (SIGKILL) and reaps it when dropped, unless it was waited for.
+pub struct ChildGuard {
+    child: Option<Child>,
+}
+
+impl ChildGuard {
+    pub fn new(child: Child) -> ChildGuard {
+        ChildGuard { child: Some(child) }
+    }
+
+    /// The child's pid (0 once reaped).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).unwrap_or(0)
+    }
+
+    /// The exit status if the child has exited (it is then reaped: the
+    /// guard no longer kills anything).
+    pub fn try_wait(&mut self) -> Result<Option<ExitStatus>> {
+        match self.child.as_mut() {
+            Some(c) => {
+                let status = c.try_wait()?;
+                if status.is_some() {
+                    self.child = None;
+                }
+                Ok(status)
+            }
+            None => fail("child already reaped"),
+        }
+    }
+
+    /// SIGTERM, then waits up to `limit` (SIGKILL when dropped after that).
+    pub fn terminate(&mut self, limit: Duration) -> Result<ExitStatus> {
+        let pid = self.pid();
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status()?;
+        if !status.success() {
+            return fail(format!("kill -TERM {pid} failed"));
+        }
+        self.wait(limit)
+    }
+
+    /// Waits up to `limit` for the child to exit.
+    pub fn wait(&mut self, limit: Duration) -> Result<ExitStatus> {
+        let pid = self.pid();
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.try_wait()? {
+                return Ok(status);
+            }
+            if Instant::now() > deadline {
+                return fail(format!("process {pid} did not exit within {limit:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// The last `lines` lines of a (log) file; empty if unreadable.
+pub fn log_tail(path: &Path, lines: usize) -> String {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
 }

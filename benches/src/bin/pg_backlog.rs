@@ -24,15 +24,17 @@
 use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
 use sluice_testkit::PgServer;
 
+use sluice_benches::pg::{create_schema, generate_backlog, start_postgres, Db, SlotPoller};
 use sluice_benches::{
-    abbreviate, bench_start, clock_ticks_per_second, fail, free_port, git_commit, machine,
-    parse_count, proc_status_kb, round, Result, DB, POLL, PUBLICATION, TABLE,
+    bench_main, clock_ticks_per_second, fail, free_port, git_commit, log_tail, machine,
+    machine_busy_pct, machine_cpu, parse_count, proc_cpu_ticks, proc_status_kb, progress, round,
+    ChildGuard, Result, Ticks, DB, POLL, PUBLICATION, TABLE,
 };
 
 const SLOT_RECVLOGICAL: &str = "bench_recvlogical";
@@ -42,12 +44,6 @@ const SLOT_FILE_FSYNC: &str = "bench_sluice_file_fsync";
 const SLOT_RECVLOGICAL_REPEAT: &str = "bench_recvlogical_repeat";
 /// Ids of the rows inserted by the latency probe (far above the backlog's).
 const PROBE_ID_BASE: i64 = 1_000_000_000_000;
-
-macro_rules! progress {
-    ($($arg:tt)*) => {
-        eprintln!("[pg_backlog {:>7.1}s] {}", bench_start().elapsed().as_secs_f64(), format!($($arg)*))
-    };
-}
 
 // ---------------------------------------------------------------------------
 // Command line
@@ -133,176 +129,7 @@ fn parse_args() -> Result<Args> {
 }
 
 // ---------------------------------------------------------------------------
-// A plain SQL connection (tokio-postgres on a current-thread runtime: it only
-// runs while a query is in flight, so it costs nothing between polls).
-
-struct Db {
-    rt: tokio::runtime::Runtime,
-    client: tokio_postgres::Client,
-}
-
-impl Db {
-    fn connect(pg: &PgServer, db: &str) -> Result<Db> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let conn_string = format!("{} application_name=pg_backlog", pg.conn_string(db));
-        let (client, connection) = rt.block_on(async {
-            tokio::time::timeout(
-                Duration::from_secs(10),
-                tokio_postgres::connect(&conn_string, tokio_postgres::NoTls),
-            )
-            .await
-        })??;
-        rt.spawn(async move {
-            if let Err(e) = connection.await {
-                eprintln!("pg_backlog: SQL connection ended: {e}");
-            }
-        });
-        Ok(Db { rt, client })
-    }
-
-    fn run<F: std::future::Future>(&self, limit: Duration, fut: F) -> Result<F::Output> {
-        self.rt
-            .block_on(async { tokio::time::timeout(limit, fut).await })
-            .map_err(|_| format!("SQL timed out after {limit:?}").into())
-    }
-
-    /// Runs statements; `limit` bounds the whole batch.
-    fn exec(&self, sql: &str, limit: Duration) -> Result<()> {
-        self.run(limit, self.client.batch_execute(sql))?
-            .map_err(|e| format!("SQL failed: {e}: {}", abbreviate(sql)))?;
-        Ok(())
-    }
-
-    /// The first row of a query, every column as text (NULL = None).
-    fn row(&self, sql: &str) -> Result<Vec<Option<String>>> {
-        let messages = self
-            .run(Duration::from_secs(60), self.client.simple_query(sql))?
-            .map_err(|e| format!("SQL failed: {e}: {}", abbreviate(sql)))?;
-        for m in messages {
-            if let tokio_postgres::SimpleQueryMessage::Row(row) = m {
-                return Ok((0..row.len())
-                    .map(|i| row.get(i).map(str::to_string))
-                    .collect());
-            }
-        }
-        fail(format!("no row from {}", abbreviate(sql)))
-    }
-
-    fn value(&self, sql: &str) -> Result<String> {
-        self.row(sql)?
-            .into_iter()
-            .next()
-            .flatten()
-            .ok_or_else(|| format!("NULL from {}", abbreviate(sql)).into())
-    }
-}
-
-/// Polls one slot's state over a prepared statement.
-struct SlotPoller<'a> {
-    db: &'a Db,
-    stmt: tokio_postgres::Statement,
-    slot: String,
-}
-
-struct SlotState {
-    reached: bool,
-    confirmed: String,
-    active_pid: Option<u32>,
-}
-
-impl<'a> SlotPoller<'a> {
-    fn new(db: &'a Db, slot: &str, target: &str) -> Result<SlotPoller<'a>> {
-        let sql = format!(
-            "SELECT coalesce(confirmed_flush_lsn >= '{target}'::pg_lsn, false), \
-             coalesce(confirmed_flush_lsn::text, ''), active_pid \
-             FROM pg_catalog.pg_replication_slots WHERE slot_name = $1"
-        );
-        let stmt = db
-            .run(Duration::from_secs(10), db.client.prepare(&sql))?
-            .map_err(|e| format!("preparing the slot query: {e}"))?;
-        Ok(SlotPoller {
-            db,
-            stmt,
-            slot: slot.to_string(),
-        })
-    }
-
-    fn poll(&self) -> Result<SlotState> {
-        let row = self
-            .db
-            .run(
-                Duration::from_secs(10),
-                self.db.client.query_one(&self.stmt, &[&self.slot]),
-            )?
-            .map_err(|e| format!("polling slot {}: {e}", self.slot))?;
-        Ok(SlotState {
-            reached: row.get(0),
-            confirmed: row.get(1),
-            active_pid: row.get::<_, Option<i32>>(2).map(|p| p as u32),
-        })
-    }
-}
-
-// ---------------------------------------------------------------------------
 // /proc readers
-
-/// CPU time in clock ticks: user, system.
-#[derive(Clone, Copy, Default)]
-struct Ticks {
-    user: u64,
-    sys: u64,
-}
-
-impl Ticks {
-    fn add(self, o: Ticks) -> Ticks {
-        Ticks {
-            user: self.user + o.user,
-            sys: self.sys + o.sys,
-        }
-    }
-}
-
-/// utime and stime of a process (all its threads).
-fn proc_cpu_ticks(pid: u32) -> Option<Ticks> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (_, rest) = stat.rsplit_once(')')?;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // rest starts at field 3 (state); utime is field 14, stime field 15.
-    Some(Ticks {
-        user: fields.get(11)?.parse().ok()?,
-        sys: fields.get(12)?.parse().ok()?,
-    })
-}
-
-/// (busy, total) jiffies of the whole machine.
-fn machine_cpu() -> Option<(u64, u64)> {
-    let stat = fs::read_to_string("/proc/stat").ok()?;
-    let line = stat.lines().next()?;
-    let v: Vec<u64> = line
-        .split_whitespace()
-        .skip(1)
-        .take(8)
-        .filter_map(|x| x.parse().ok())
-        .collect();
-    if v.len() < 5 {
-        return None;
-    }
-    let total: u64 = v.iter().sum();
-    let idle = v[3] + v[4];
-    Some((total - idle, total))
-}
-
-fn machine_busy_pct(before: Option<(u64, u64)>, after: Option<(u64, u64)>) -> Value {
-    match (before, after) {
-        (Some((b0, t0)), Some((b1, t1))) if t1 > t0 => {
-            json!(round(100.0 * (b1 - b0) as f64 / (t1 - t0) as f64, 1))
-        }
-        _ => Value::Null,
-    }
-}
-
 /// Follows the CPU time of the walsender(s) serving a slot (found through
 /// `pg_replication_slots.active_pid`); a client that reconnects gets a new
 /// walsender, whose time is added.
@@ -331,78 +158,13 @@ impl WalsenderCpu {
     }
 
     fn total(&self) -> Option<Ticks> {
-        self.known().then(|| {
-            self.seen
-                .iter()
-                .fold(Ticks::default(), |a, (_, t)| a.add(*t))
-        })
+        self.known()
+            .then(|| self.seen.iter().fold(Ticks::default(), |a, (_, t)| a + *t))
     }
 }
 
 // ---------------------------------------------------------------------------
 // Child processes
-
-/// Kills the child (SIGKILL) and reaps it when dropped, unless it was waited for.
-struct ChildGuard {
-    child: Option<Child>,
-}
-
-impl ChildGuard {
-    fn new(child: Child) -> ChildGuard {
-        ChildGuard { child: Some(child) }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.as_ref().map(Child::id).unwrap_or(0)
-    }
-
-    fn try_wait(&mut self) -> Result<Option<ExitStatus>> {
-        match self.child.as_mut() {
-            Some(c) => Ok(c.try_wait()?),
-            None => fail("child already reaped"),
-        }
-    }
-
-    /// SIGTERM, then waits up to `limit` (SIGKILL after that).
-    fn terminate(&mut self, limit: Duration) -> Result<ExitStatus> {
-        let pid = self.pid();
-        let status = Command::new("kill")
-            .arg("-TERM")
-            .arg(pid.to_string())
-            .status()?;
-        if !status.success() {
-            return fail(format!("kill -TERM {pid} failed"));
-        }
-        self.wait(limit)
-    }
-
-    fn wait(&mut self, limit: Duration) -> Result<ExitStatus> {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.try_wait()? {
-                self.child = None;
-                return Ok(status);
-            }
-            if Instant::now() > deadline {
-                return fail(format!(
-                    "process {} did not exit within {limit:?}; killed",
-                    self.pid()
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-}
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
 /// A system-wide profile (`perf record -a`) while a drain runs.
 struct Profile {
     child: ChildGuard,
@@ -442,12 +204,6 @@ fn stop_profile(p: Option<Profile>) -> Result<()> {
         );
     }
     Ok(())
-}
-
-fn log_tail(path: &Path, lines: usize) -> String {
-    let text = fs::read_to_string(path).unwrap_or_default();
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 // ---------------------------------------------------------------------------
@@ -524,124 +280,6 @@ impl Drain {
 }
 
 // ---------------------------------------------------------------------------
-// Setup and backlog
-
-struct Backlog {
-    target_lsn: String,
-    inserts: u64,
-    updates: u64,
-    seconds: f64,
-    wal_bytes: u64,
-    row_bytes: f64,
-}
-
-fn start_postgres() -> Result<PgServer> {
-    progress!("starting a throwaway PostgreSQL");
-    let pg = PgServer::builder()
-        .setting("shared_buffers", "256MB")
-        .setting("max_wal_size", "4GB")
-        .setting("min_wal_size", "1GB")
-        .setting("checkpoint_timeout", "30min")
-        .setting("wal_buffers", "16MB")
-        // No autovacuum/analyze writing WAL (and using CPU) in the middle
-        // of a measurement.
-        .setting("autovacuum", "off")
-        .setting("wal_sender_timeout", "120s")
-        .start()?;
-    Ok(pg)
-}
-
-fn create_schema(db: &Db, slots: &[&str]) -> Result<()> {
-    db.exec(
-        &format!(
-            "CREATE TABLE {TABLE} (
-                 id bigint PRIMARY KEY,
-                 a  int NOT NULL,
-                 b  bigint NOT NULL,
-                 c  text NOT NULL,
-                 d  timestamptz NOT NULL,
-                 e  numeric(12,2) NOT NULL,
-                 f  boolean NOT NULL);
-             CREATE PUBLICATION {PUBLICATION} FOR ALL TABLES;"
-        ),
-        Duration::from_secs(30),
-    )?;
-    for slot in slots {
-        db.value(&format!(
-            "SELECT lsn::text FROM pg_create_logical_replication_slot('{slot}', 'pgoutput')"
-        ))?;
-    }
-    Ok(())
-}
-
-fn generate_backlog(db: &Db, n: u64, batch: u64) -> Result<Backlog> {
-    let updates = n * 3 / 10;
-    let inserts = n - updates;
-    progress!(
-        "generating {n} changes: {inserts} inserts, then {updates} updates, {batch} rows per transaction"
-    );
-    let start_lsn = db.value("SELECT pg_current_wal_lsn()::text")?;
-    let t0 = Instant::now();
-    let limit = Duration::from_secs(600);
-    let mut lo = 1u64;
-    while lo <= inserts {
-        let hi = (lo + batch - 1).min(inserts);
-        // c: 200–299 characters of hex.
-        db.exec(
-            &format!(
-                "INSERT INTO {TABLE} (id, a, b, c, d, e, f)
-                 SELECT i, (i % 100000)::int, i * 7919,
-                        left(repeat(md5(i::text), 10), 200 + (i % 100)::int),
-                        timestamptz '2024-01-01 00:00:00+00' + i * interval '1 second',
-                        ((i * 37) % 10000000) / 100.0,
-                        i % 2 = 0
-                 FROM generate_series({lo}::bigint, {hi}::bigint) AS i"
-            ),
-            limit,
-        )?;
-        lo = hi + 1;
-    }
-    let mut lo = 1u64;
-    while lo <= updates {
-        let hi = (lo + batch - 1).min(updates);
-        db.exec(
-            &format!(
-                "UPDATE {TABLE} SET a = a + 1, b = b + 1, d = d + interval '1 hour', f = NOT f
-                 WHERE id BETWEEN {lo} AND {hi}"
-            ),
-            limit,
-        )?;
-        lo = hi + 1;
-    }
-    let seconds = t0.elapsed().as_secs_f64();
-    // A checkpoint now rather than during a measurement.
-    db.exec("CHECKPOINT", limit)?;
-    let target_lsn = db.value("SELECT pg_current_wal_lsn()::text")?;
-    let wal_bytes: u64 = db
-        .value(&format!(
-            "SELECT pg_wal_lsn_diff('{target_lsn}', '{start_lsn}')::bigint"
-        ))?
-        .parse()?;
-    let row_bytes: f64 = db
-        .value(&format!(
-            "SELECT avg(pg_column_size(t.*))::float8 FROM {TABLE} t"
-        ))?
-        .parse()?;
-    progress!(
-        "backlog ready in {seconds:.1}s: {:.0} MB of WAL, rows of {row_bytes:.0} bytes on average, target LSN {target_lsn}",
-        wal_bytes as f64 / 1e6
-    );
-    Ok(Backlog {
-        target_lsn,
-        inserts,
-        updates,
-        seconds,
-        wal_bytes,
-        row_bytes,
-    })
-}
-
-// ---------------------------------------------------------------------------
 // Baseline: pg_recvlogical
 
 #[allow(clippy::too_many_arguments)]
@@ -684,7 +322,6 @@ fn run_recvlogical(
     let mut walsender = WalsenderCpu::default();
     let status = loop {
         if let Some(status) = child.try_wait()? {
-            child.child = None;
             break status;
         }
         if t0.elapsed() > timeout {
@@ -858,7 +495,6 @@ fn drain_sluice(
     let mut last_report = Instant::now();
     loop {
         if let Some(status) = s.child.try_wait()? {
-            s.child.child = None;
             return fail(format!(
                 "sluice exited during the drain ({status}); last log lines:\n{}",
                 log_tail(&s.log, 30)
@@ -1214,7 +850,7 @@ fn run(args: &Args) -> Result<Value> {
     }
     slots.push(SLOT_RECVLOGICAL_REPEAT);
     create_schema(&db, &slots)?;
-    let backlog = generate_backlog(&db, n, args.batch)?;
+    let backlog = generate_backlog(&db, n, args.batch, 200)?;
     let target = backlog.target_lsn.clone();
     std::thread::sleep(Duration::from_secs(1));
 
@@ -1386,25 +1022,5 @@ fn run(args: &Args) -> Result<Value> {
 }
 
 fn main() {
-    bench_start();
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("pg_backlog: {e}");
-            std::process::exit(2);
-        }
-    };
-    match run(&args) {
-        Ok(report) => {
-            progress!("done");
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&report).expect("JSON report")
-            );
-        }
-        Err(e) => {
-            eprintln!("pg_backlog: error: {e}");
-            std::process::exit(1);
-        }
-    }
+    bench_main("pg_backlog", parse_args, run);
 }

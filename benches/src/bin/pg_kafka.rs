@@ -33,7 +33,7 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -49,9 +49,11 @@ use rdkafka::{ClientConfig, ClientContext, Message, Offset, TopicPartitionList};
 use serde_json::{json, Map, Value};
 use sluice_testkit::{PgServer, TansuServer};
 
+use sluice_benches::pg::{create_schema, generate_backlog, start_postgres, Db, SlotPoller};
 use sluice_benches::{
-    abbreviate, bench_start, clock_ticks_per_second, fail, free_port, git_commit, machine,
-    parse_count, proc_status_kb, round, Result, DB, POLL, PUBLICATION, TABLE,
+    bench_main, clock_ticks_per_second, fail, free_port, git_commit, log_tail, machine,
+    machine_cpu, parse_count, proc_status_kb, progress, round, ChildGuard, Result, Ticks, DB, POLL,
+    PUBLICATION, TABLE,
 };
 
 const SLOT_JSON: &str = "bench_kafka_json";
@@ -61,12 +63,6 @@ const SLOT_RECVLOGICAL: &str = "bench_kafka_recvlogical";
 const TARGET_RATIO: f64 = 0.70;
 /// The pause between starting a broker and a timed phase.
 const SETTLE: Duration = Duration::from_secs(1);
-
-macro_rules! progress {
-    ($($arg:tt)*) => {
-        eprintln!("[pg_kafka {:>7.1}s] {}", bench_start().elapsed().as_secs_f64(), format!($($arg)*))
-    };
-}
 
 // ---------------------------------------------------------------------------
 // Command line
@@ -177,119 +173,11 @@ fn parse_args() -> Result<Args> {
 }
 
 // ---------------------------------------------------------------------------
-// A plain SQL connection (tokio-postgres on a current-thread runtime: it only
-// runs while a query is in flight, so it costs nothing between polls).
-
-struct Db {
-    rt: tokio::runtime::Runtime,
-    client: tokio_postgres::Client,
-}
-
-impl Db {
-    fn connect(pg: &PgServer, db: &str) -> Result<Db> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let conn_string = format!("{} application_name=pg_kafka", pg.conn_string(db));
-        let (client, connection) = rt.block_on(async {
-            tokio::time::timeout(
-                Duration::from_secs(10),
-                tokio_postgres::connect(&conn_string, tokio_postgres::NoTls),
-            )
-            .await
-        })??;
-        rt.spawn(async move {
-            if let Err(e) = connection.await {
-                eprintln!("pg_kafka: SQL connection ended: {e}");
-            }
-        });
-        Ok(Db { rt, client })
-    }
-
-    fn run<F: std::future::Future>(&self, limit: Duration, fut: F) -> Result<F::Output> {
-        self.rt
-            .block_on(async { tokio::time::timeout(limit, fut).await })
-            .map_err(|_| format!("SQL timed out after {limit:?}").into())
-    }
-
-    fn exec(&self, sql: &str, limit: Duration) -> Result<()> {
-        self.run(limit, self.client.batch_execute(sql))?
-            .map_err(|e| format!("SQL failed: {e}: {}", abbreviate(sql)))?;
-        Ok(())
-    }
-
-    fn value(&self, sql: &str) -> Result<String> {
-        let messages = self
-            .run(Duration::from_secs(60), self.client.simple_query(sql))?
-            .map_err(|e| format!("SQL failed: {e}: {}", abbreviate(sql)))?;
-        for m in messages {
-            if let tokio_postgres::SimpleQueryMessage::Row(row) = m {
-                return row
-                    .get(0)
-                    .map(str::to_string)
-                    .ok_or_else(|| format!("NULL from {}", abbreviate(sql)).into());
-            }
-        }
-        fail(format!("no row from {}", abbreviate(sql)))
-    }
-}
-
-/// Polls one slot's state over a prepared statement.
-struct SlotPoller<'a> {
-    db: &'a Db,
-    stmt: tokio_postgres::Statement,
-    slot: String,
-}
-
-struct SlotState {
-    reached: bool,
-    confirmed: String,
-    active_pid: Option<u32>,
-}
-
-impl<'a> SlotPoller<'a> {
-    fn new(db: &'a Db, slot: &str, target: &str) -> Result<SlotPoller<'a>> {
-        let sql = format!(
-            "SELECT coalesce(confirmed_flush_lsn >= '{target}'::pg_lsn, false), \
-             coalesce(confirmed_flush_lsn::text, ''), active_pid \
-             FROM pg_catalog.pg_replication_slots WHERE slot_name = $1"
-        );
-        let stmt = db
-            .run(Duration::from_secs(10), db.client.prepare(&sql))?
-            .map_err(|e| format!("preparing the slot query: {e}"))?;
-        Ok(SlotPoller {
-            db,
-            stmt,
-            slot: slot.to_string(),
-        })
-    }
-
-    fn poll(&self) -> Result<SlotState> {
-        let row = self
-            .db
-            .run(
-                Duration::from_secs(10),
-                self.db.client.query_one(&self.stmt, &[&self.slot]),
-            )?
-            .map_err(|e| format!("polling slot {}: {e}", self.slot))?;
-        Ok(SlotState {
-            reached: row.get(0),
-            confirmed: row.get(1),
-            active_pid: row.get::<_, Option<i32>>(2).map(|p| p as u32),
-        })
-    }
-}
-
-// ---------------------------------------------------------------------------
 // /proc readers
 
 /// utime and stime of a process (all its threads), in clock ticks.
 fn proc_cpu_user_sys(pid: u32) -> Option<(u64, u64)> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (_, rest) = stat.rsplit_once(')')?;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // rest starts at field 3 (state); utime is field 14, stime field 15.
-    Some((fields.get(11)?.parse().ok()?, fields.get(12)?.parse().ok()?))
+    sluice_benches::proc_cpu_ticks(pid).map(|t| (t.user, t.sys))
 }
 
 /// Minor page faults of a process so far (`minflt`).
@@ -302,25 +190,7 @@ fn proc_minor_faults(pid: u32) -> Option<u64> {
 
 /// utime + stime of a process, in clock ticks.
 fn proc_cpu_ticks(pid: u32) -> Option<u64> {
-    proc_cpu_user_sys(pid).map(|(u, s)| u + s)
-}
-
-/// (busy, total) jiffies of the whole machine.
-fn machine_cpu() -> Option<(u64, u64)> {
-    let stat = fs::read_to_string("/proc/stat").ok()?;
-    let line = stat.lines().next()?;
-    let v: Vec<u64> = line
-        .split_whitespace()
-        .skip(1)
-        .take(8)
-        .filter_map(|x| x.parse().ok())
-        .collect();
-    if v.len() < 5 {
-        return None;
-    }
-    let total: u64 = v.iter().sum();
-    let idle = v[3] + v[4];
-    Some((total - idle, total))
+    sluice_benches::proc_cpu_ticks(pid).map(Ticks::total)
 }
 
 /// The machine's CPU use over `period`, in % of all CPUs.
@@ -411,74 +281,6 @@ impl CpuWatch {
     }
 }
 
-// ---------------------------------------------------------------------------
-// Child processes
-
-/// Kills the child (SIGKILL) and reaps it when dropped, unless it was waited for.
-struct ChildGuard {
-    child: Option<Child>,
-}
-
-impl ChildGuard {
-    fn new(child: Child) -> ChildGuard {
-        ChildGuard { child: Some(child) }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.as_ref().map(Child::id).unwrap_or(0)
-    }
-
-    fn try_wait(&mut self) -> Result<Option<ExitStatus>> {
-        match self.child.as_mut() {
-            Some(c) => {
-                let status = c.try_wait()?;
-                if status.is_some() {
-                    self.child = None;
-                }
-                Ok(status)
-            }
-            None => fail("child already reaped"),
-        }
-    }
-
-    /// SIGTERM, then waits up to `limit` (SIGKILL when dropped after that).
-    fn terminate(&mut self, limit: Duration) -> Result<ExitStatus> {
-        let pid = self.pid();
-        let status = Command::new("kill")
-            .arg("-TERM")
-            .arg(pid.to_string())
-            .status()?;
-        if !status.success() {
-            return fail(format!("kill -TERM {pid} failed"));
-        }
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.try_wait()? {
-                return Ok(status);
-            }
-            if Instant::now() > deadline {
-                return fail(format!("process {pid} did not exit within {limit:?}"));
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-}
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-fn log_tail(path: &Path, lines: usize) -> String {
-    let text = fs::read_to_string(path).unwrap_or_default();
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
-}
-
 fn median(values: &[f64]) -> Option<f64> {
     let mut v: Vec<f64> = values.to_vec();
     v.sort_by(f64::total_cmp);
@@ -488,124 +290,6 @@ fn median(values: &[f64]) -> Option<f64> {
         _ if n % 2 == 1 => Some(v[n / 2]),
         _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
     }
-}
-
-// ---------------------------------------------------------------------------
-// PostgreSQL: server, table, backlog
-
-struct Backlog {
-    target_lsn: String,
-    inserts: u64,
-    updates: u64,
-    seconds: f64,
-    wal_bytes: u64,
-    row_bytes: f64,
-}
-
-fn start_postgres() -> Result<PgServer> {
-    progress!("starting a throwaway PostgreSQL");
-    let pg = PgServer::builder()
-        .setting("shared_buffers", "256MB")
-        .setting("max_wal_size", "4GB")
-        .setting("min_wal_size", "1GB")
-        .setting("checkpoint_timeout", "30min")
-        .setting("wal_buffers", "16MB")
-        // No autovacuum/analyze writing WAL (and using CPU) in the middle
-        // of a measurement.
-        .setting("autovacuum", "off")
-        .setting("wal_sender_timeout", "120s")
-        .start()?;
-    Ok(pg)
-}
-
-fn create_schema(db: &Db, slots: &[&str]) -> Result<()> {
-    db.exec(
-        &format!(
-            "CREATE TABLE {TABLE} (
-                 id bigint PRIMARY KEY,
-                 a  int NOT NULL,
-                 b  bigint NOT NULL,
-                 c  text NOT NULL,
-                 d  timestamptz NOT NULL,
-                 e  numeric(12,2) NOT NULL,
-                 f  boolean NOT NULL);
-             CREATE PUBLICATION {PUBLICATION} FOR ALL TABLES;"
-        ),
-        Duration::from_secs(30),
-    )?;
-    for slot in slots {
-        db.value(&format!(
-            "SELECT lsn::text FROM pg_create_logical_replication_slot('{slot}', 'pgoutput')"
-        ))?;
-    }
-    Ok(())
-}
-
-fn generate_backlog(db: &Db, n: u64, batch: u64) -> Result<Backlog> {
-    let updates = n * 3 / 10;
-    let inserts = n - updates;
-    progress!(
-        "generating {n} changes: {inserts} inserts, then {updates} updates, {batch} rows per transaction"
-    );
-    let start_lsn = db.value("SELECT pg_current_wal_lsn()::text")?;
-    let t0 = Instant::now();
-    let limit = Duration::from_secs(600);
-    let mut lo = 1u64;
-    while lo <= inserts {
-        let hi = (lo + batch - 1).min(inserts);
-        // c: 100–149 characters of hex, for rows of ~200 bytes.
-        db.exec(
-            &format!(
-                "INSERT INTO {TABLE} (id, a, b, c, d, e, f)
-                 SELECT i, (i % 100000)::int, i * 7919,
-                        left(repeat(md5(i::text), 5), 100 + (i % 50)::int),
-                        timestamptz '2024-01-01 00:00:00+00' + i * interval '1 second',
-                        ((i * 37) % 10000000) / 100.0,
-                        i % 2 = 0
-                 FROM generate_series({lo}::bigint, {hi}::bigint) AS i"
-            ),
-            limit,
-        )?;
-        lo = hi + 1;
-    }
-    let mut lo = 1u64;
-    while lo <= updates {
-        let hi = (lo + batch - 1).min(updates);
-        db.exec(
-            &format!(
-                "UPDATE {TABLE} SET a = a + 1, b = b + 1, d = d + interval '1 hour', f = NOT f
-                 WHERE id BETWEEN {lo} AND {hi}"
-            ),
-            limit,
-        )?;
-        lo = hi + 1;
-    }
-    let seconds = t0.elapsed().as_secs_f64();
-    // A checkpoint now rather than during a measurement.
-    db.exec("CHECKPOINT", limit)?;
-    let target_lsn = db.value("SELECT pg_current_wal_lsn()::text")?;
-    let wal_bytes: u64 = db
-        .value(&format!(
-            "SELECT pg_wal_lsn_diff('{target_lsn}', '{start_lsn}')::bigint"
-        ))?
-        .parse()?;
-    let row_bytes: f64 = db
-        .value(&format!(
-            "SELECT avg(pg_column_size(t.*))::float8 FROM {TABLE} t"
-        ))?
-        .parse()?;
-    progress!(
-        "backlog ready in {seconds:.1}s: {:.0} MB of WAL, rows of {row_bytes:.0} bytes on average, target LSN {target_lsn}",
-        wal_bytes as f64 / 1e6
-    );
-    Ok(Backlog {
-        target_lsn,
-        inserts,
-        updates,
-        seconds,
-        wal_bytes,
-        row_bytes,
-    })
 }
 
 // ---------------------------------------------------------------------------
@@ -1559,7 +1243,7 @@ fn run(args: &Args) -> Result<Value> {
         slots.push(SLOT_RECVLOGICAL);
     }
     create_schema(&db, &slots)?;
-    let backlog = generate_backlog(&db, n, args.batch)?;
+    let backlog = generate_backlog(&db, n, args.batch, 100)?;
     let target = backlog.target_lsn.clone();
 
     let recvlogical = if args.recvlogical {
@@ -1707,25 +1391,5 @@ fn run(args: &Args) -> Result<Value> {
 }
 
 fn main() {
-    bench_start();
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("pg_kafka: {e}");
-            std::process::exit(2);
-        }
-    };
-    match run(&args) {
-        Ok(report) => {
-            progress!("done");
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&report).expect("JSON report")
-            );
-        }
-        Err(e) => {
-            eprintln!("pg_kafka: error: {e}");
-            std::process::exit(1);
-        }
-    }
+    bench_main("pg_kafka", parse_args, run);
 }
