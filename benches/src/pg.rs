@@ -48,7 +48,7 @@ impl Db {
     /// Runs statements; `limit` bounds the whole batch.
     pub fn exec(&self, sql: &str, limit: Duration) -> Result<()> {
         self.run(limit, self.client.batch_execute(sql))?
-            .map_err(|e| format!("SQL failed: {e}: {}", abbreviate(sql)))?;
+            .map_err(|e| format!("SQL failed: {}: {}", pg_error(&e), abbreviate(sql)))?;
         Ok(())
     }
 
@@ -56,7 +56,7 @@ impl Db {
     pub fn row(&self, sql: &str) -> Result<Vec<Option<String>>> {
         let messages = self
             .run(Duration::from_secs(60), self.client.simple_query(sql))?
-            .map_err(|e| format!("SQL failed: {e}: {}", abbreviate(sql)))?;
+            .map_err(|e| format!("SQL failed: {}: {}", pg_error(&e), abbreviate(sql)))?;
         for m in messages {
             if let tokio_postgres::SimpleQueryMessage::Row(row) = m {
                 return Ok((0..row.len())
@@ -136,10 +136,20 @@ pub struct Backlog {
     pub row_bytes: f64,
 }
 
-pub fn start_postgres() -> Result<PgServer> {
+/// The server's message, not only "db error".
+pub fn pg_error(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(d) => format!("{} {}: {}", d.severity(), d.code().code(), d.message()),
+        None => e.to_string(),
+    }
+}
+
+/// A throwaway server with the benchmarks' settings; `shared_buffers` as
+/// given (the snapshot benchmark keeps its whole table in memory).
+pub fn start_postgres(shared_buffers: &str) -> Result<PgServer> {
     crate::progress!("starting a throwaway PostgreSQL");
     let pg = PgServer::builder()
-        .setting("shared_buffers", "256MB")
+        .setting("shared_buffers", shared_buffers)
         .setting("max_wal_size", "4GB")
         .setting("min_wal_size", "1GB")
         .setting("checkpoint_timeout", "30min")

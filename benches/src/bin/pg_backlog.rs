@@ -838,7 +838,7 @@ fn run(args: &Args) -> Result<Value> {
     if args.perf {
         progress!("profiling with perf: the figures include its overhead");
     }
-    let pg = start_postgres()?;
+    let pg = start_postgres("256MB")?;
     pg.create_database(DB)?;
     let db = Db::connect(&pg, DB)?;
     let pg_version = db.value("SHOW server_version")?;

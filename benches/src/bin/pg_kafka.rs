@@ -1227,7 +1227,7 @@ fn run(args: &Args) -> Result<Value> {
         None => tmp.path().to_path_buf(),
     };
 
-    let pg = start_postgres()?;
+    let pg = start_postgres("256MB")?;
     pg.create_database(DB)?;
     let db = Db::connect(&pg, DB)?;
     let pg_version = db.value("SHOW server_version")?;

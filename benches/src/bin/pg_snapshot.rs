@@ -31,21 +31,16 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{json, Map, Value};
 use sluice_testkit::PgServer;
 
+use sluice_benches::pg::{create_schema, start_postgres, Db};
 use sluice_benches::{
-    abbreviate, bench_start, clock_ticks_per_second, fail, free_port, git_commit, machine,
-    parse_count, proc_status_kb, round, Result, DB, POLL, PUBLICATION, TABLE,
+    bench_main, clock_ticks_per_second, fail, free_port, git_commit, machine, parse_count,
+    proc_status_kb, progress, round, Result, DB, POLL, PUBLICATION, TABLE,
 };
 
 /// How often the server's processes are listed again (their CPU is read at
 /// every poll).
 const RESCAN: Duration = Duration::from_millis(100);
 const MAX_BATCH_SIZE: u64 = 2048;
-
-macro_rules! progress {
-    ($($arg:tt)*) => {
-        eprintln!("[pg_snapshot {:>7.1}s] {}", bench_start().elapsed().as_secs_f64(), format!($($arg)*))
-    };
-}
 
 // ---------------------------------------------------------------------------
 // Command line
@@ -143,81 +138,6 @@ fn parse_args() -> Result<Args> {
         return fail("--rows must be at least 10");
     }
     Ok(args)
-}
-
-// ---------------------------------------------------------------------------
-// A plain SQL connection (tokio-postgres on a current-thread runtime: it only
-// runs while a query is in flight, so it costs nothing between queries).
-
-struct Db {
-    rt: tokio::runtime::Runtime,
-    client: tokio_postgres::Client,
-}
-
-impl Db {
-    fn connect(pg: &PgServer, db: &str) -> Result<Db> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let conn_string = format!("{} application_name=pg_snapshot", pg.conn_string(db));
-        let (client, connection) = rt.block_on(async {
-            tokio::time::timeout(
-                Duration::from_secs(10),
-                tokio_postgres::connect(&conn_string, tokio_postgres::NoTls),
-            )
-            .await
-        })??;
-        rt.spawn(async move {
-            if let Err(e) = connection.await {
-                eprintln!("pg_snapshot: SQL connection ended: {e}");
-            }
-        });
-        Ok(Db { rt, client })
-    }
-
-    fn run<F: std::future::Future>(&self, limit: Duration, fut: F) -> Result<F::Output> {
-        self.rt
-            .block_on(async { tokio::time::timeout(limit, fut).await })
-            .map_err(|_| format!("SQL timed out after {limit:?}").into())
-    }
-
-    /// Runs statements; `limit` bounds the whole batch.
-    fn exec(&self, sql: &str, limit: Duration) -> Result<()> {
-        self.run(limit, self.client.batch_execute(sql))?
-            .map_err(|e| format!("SQL failed: {}: {}", pg_error(&e), abbreviate(sql)))?;
-        Ok(())
-    }
-
-    /// The first row of a query, every column as text (NULL = None).
-    fn row(&self, sql: &str) -> Result<Vec<Option<String>>> {
-        let messages = self
-            .run(Duration::from_secs(60), self.client.simple_query(sql))?
-            .map_err(|e| format!("SQL failed: {}: {}", pg_error(&e), abbreviate(sql)))?;
-        for m in messages {
-            if let tokio_postgres::SimpleQueryMessage::Row(row) = m {
-                return Ok((0..row.len())
-                    .map(|i| row.get(i).map(str::to_string))
-                    .collect());
-            }
-        }
-        fail(format!("no row from {}", abbreviate(sql)))
-    }
-
-    fn value(&self, sql: &str) -> Result<String> {
-        self.row(sql)?
-            .into_iter()
-            .next()
-            .flatten()
-            .ok_or_else(|| format!("NULL from {}", abbreviate(sql)).into())
-    }
-}
-
-/// The server's message, not only "db error".
-fn pg_error(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(d) => format!("{} {}: {}", d.severity(), d.code().code(), d.message()),
-        None => e.to_string(),
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -769,23 +689,6 @@ fn rows_per_s(v: &Value) -> Option<f64> {
 // ---------------------------------------------------------------------------
 // Setup
 
-fn start_postgres() -> Result<PgServer> {
-    progress!("starting a throwaway PostgreSQL");
-    let pg = PgServer::builder()
-        // The whole table fits in shared buffers: every contender reads
-        // it from memory.
-        .setting("shared_buffers", "512MB")
-        .setting("max_wal_size", "4GB")
-        .setting("min_wal_size", "1GB")
-        .setting("checkpoint_timeout", "30min")
-        .setting("wal_buffers", "16MB")
-        // No autovacuum/analyze using CPU in the middle of a measurement.
-        .setting("autovacuum", "off")
-        .setting("wal_sender_timeout", "120s")
-        .start()?;
-    Ok(pg)
-}
-
 struct Table {
     load_seconds: f64,
     row_bytes: f64,
@@ -794,20 +697,8 @@ struct Table {
 }
 
 fn create_table(db: &Db, n: u64) -> Result<Table> {
-    db.exec(
-        &format!(
-            "CREATE TABLE {TABLE} (
-                 id bigint PRIMARY KEY,
-                 a  int NOT NULL,
-                 b  bigint NOT NULL,
-                 c  text NOT NULL,
-                 d  timestamptz NOT NULL,
-                 e  numeric(12,2) NOT NULL,
-                 f  boolean NOT NULL);
-             CREATE PUBLICATION {PUBLICATION} FOR ALL TABLES;"
-        ),
-        Duration::from_secs(30),
-    )?;
+    // The table and a publication; sluice creates its own slots.
+    create_schema(db, &[])?;
     progress!("loading {n} rows into {TABLE}");
     let t0 = Instant::now();
     let limit = Duration::from_secs(600);
@@ -1433,7 +1324,9 @@ fn run(args: &Args) -> Result<Value> {
     if args.perf {
         progress!("profiling with perf: the figures include its overhead");
     }
-    let pg = start_postgres()?;
+    // The whole table fits in shared buffers: every contender reads it
+    // from memory.
+    let pg = start_postgres("512MB")?;
     pg.create_database(DB)?;
     let db = Db::connect(&pg, DB)?;
     let pg_version = db.value("SHOW server_version")?;
@@ -1594,25 +1487,5 @@ fn run(args: &Args) -> Result<Value> {
 }
 
 fn main() {
-    bench_start();
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("pg_snapshot: {e}");
-            std::process::exit(2);
-        }
-    };
-    match run(&args) {
-        Ok(report) => {
-            progress!("done");
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&report).expect("JSON report")
-            );
-        }
-        Err(e) => {
-            eprintln!("pg_snapshot: error: {e}");
-            std::process::exit(1);
-        }
-    }
+    bench_main("pg_snapshot", parse_args, run);
 }
