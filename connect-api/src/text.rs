@@ -360,11 +360,6 @@ impl From<Box<str>> for Text {
         Text::inline(&s).unwrap_or_else(|| Text(Repr::Heap(s.into_string())))
     }
 }
-impl From<char> for Text {
-    fn from(c: char) -> Text {
-        Text::from(c.encode_utf8(&mut [0u8; 4]) as &str)
-    }
-}
 impl From<&Text> for Text {
     fn from(t: &Text) -> Text {
         t.clone()
@@ -381,13 +376,6 @@ impl From<std::borrow::Cow<'_, str>> for Text {
 impl From<Text> for String {
     fn from(t: Text) -> String {
         t.into_string()
-    }
-}
-
-impl std::str::FromStr for Text {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Text, Self::Err> {
-        Ok(Text::from(s))
     }
 }
 
