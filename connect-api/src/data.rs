@@ -588,7 +588,7 @@ impl Value {
                     .map(|(k, v)| k.approx_size() + v.approx_size())
                     .sum::<usize>()
             }
-            Value::Struct(s) => BASE + s.values.iter().map(Value::approx_size).sum::<usize>(),
+            Value::Struct(s) => BASE + s.values().iter().map(Value::approx_size).sum::<usize>(),
             _ => BASE,
         }
     }
@@ -636,17 +636,48 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 }
 
 /// A struct value: a schema and one value per field, by position.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// The values are either owned or, after [`Struct::into_shared`], shared
+/// behind a reference count: a struct that many records carry unchanged (a
+/// snapshot's source block) is then cloned by a count increment, and
+/// consumers can tell it is the very same as one they saw
+/// ([`Struct::shares_values_with`]). Writing to a shared struct copies its
+/// values first, so sharing is never visible through the API.
+#[derive(Clone)]
 pub struct Struct {
     schema: SchemaRef,
-    values: Vec<Value>,
+    values: Fields,
+}
+
+#[derive(Clone)]
+enum Fields {
+    Owned(Vec<Value>),
+    Shared(Arc<[Value]>),
+}
+
+impl fmt::Debug for Struct {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Struct")
+            .field("schema", &self.schema)
+            .field("values", &self.values())
+            .finish()
+    }
+}
+
+impl PartialEq for Struct {
+    fn eq(&self, other: &Struct) -> bool {
+        self.schema == other.schema && self.values() == other.values()
+    }
 }
 
 impl Struct {
     /// A struct with every field null.
     pub fn new(schema: SchemaRef) -> Self {
         let values = vec![Value::Null; schema.fields.len()];
-        Struct { schema, values }
+        Struct {
+            schema,
+            values: Fields::Owned(values),
+        }
     }
 
     /// A struct from positional values. Panics if the count does not match
@@ -657,7 +688,32 @@ impl Struct {
             values.len(),
             "value count must match the struct schema's field count"
         );
-        Struct { schema, values }
+        Struct {
+            schema,
+            values: Fields::Owned(values),
+        }
+    }
+
+    /// The same struct with its values shared: its clones share them too.
+    pub fn into_shared(self) -> Self {
+        let values = match self.values {
+            Fields::Owned(v) => Fields::Shared(v.into()),
+            shared @ Fields::Shared(_) => shared,
+        };
+        Struct {
+            schema: self.schema,
+            values,
+        }
+    }
+
+    /// Whether `self` and `other` share their values (both are clones of
+    /// one [`Struct::into_shared`] struct), which makes their values equal.
+    /// `false` says nothing: owned values are never shared.
+    pub fn shares_values_with(&self, other: &Struct) -> bool {
+        match (&self.values, &other.values) {
+            (Fields::Shared(a), Fields::Shared(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
     }
 
     pub fn schema(&self) -> &SchemaRef {
@@ -665,19 +721,36 @@ impl Struct {
     }
 
     pub fn values(&self) -> &[Value] {
-        &self.values
+        match &self.values {
+            Fields::Owned(v) => v,
+            Fields::Shared(v) => v,
+        }
     }
 
     pub fn into_values(self) -> Vec<Value> {
-        self.values
+        match self.values {
+            Fields::Owned(v) => v,
+            Fields::Shared(v) => v.to_vec(),
+        }
+    }
+
+    /// The values, to change (copied first when shared).
+    fn values_mut(&mut self) -> &mut Vec<Value> {
+        if let Fields::Shared(v) = &self.values {
+            self.values = Fields::Owned(v.to_vec());
+        }
+        match &mut self.values {
+            Fields::Owned(v) => v,
+            Fields::Shared(_) => unreachable!("made owned above"),
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.schema.field(name).map(|f| &self.values[f.index])
+        self.schema.field(name).map(|f| &self.values()[f.index])
     }
 
     pub fn get_index(&self, index: usize) -> Option<&Value> {
-        self.values.get(index)
+        self.values().get(index)
     }
 
     /// Sets a field by name; errors when the schema has no such field.
@@ -687,7 +760,7 @@ impl Struct {
             .field(name)
             .map(|f| f.index)
             .ok_or_else(|| format!("{name} is not a valid field name"))?;
-        self.values[index] = value.into();
+        self.values_mut()[index] = value.into();
         Ok(self)
     }
 
@@ -700,7 +773,7 @@ impl Struct {
     }
 
     pub fn put_index(&mut self, index: usize, value: Value) {
-        self.values[index] = value;
+        self.values_mut()[index] = value;
     }
 
     /// Validates every field against the schema.
@@ -712,6 +785,37 @@ impl Struct {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shared_structs_behave_like_owned_ones() {
+        let schema = SchemaBuilder::struct_()
+            .field("a", SchemaBuilder::int32().build())
+            .field("b", SchemaBuilder::string().optional().build())
+            .build();
+        let owned = Struct::new(schema.clone())
+            .with("a", Value::Int32(1))
+            .with("b", Value::String("x".into()));
+        let shared = owned.clone().into_shared();
+        let copy = shared.clone();
+        assert!(copy.shares_values_with(&shared));
+        assert!(!owned.shares_values_with(&owned.clone()));
+        assert!(!owned.shares_values_with(&shared));
+        assert_eq!(shared, owned);
+        assert_eq!(format!("{shared:?}"), format!("{owned:?}"));
+        // Writing to a clone copies it: the others keep their values.
+        let mut changed = copy.clone();
+        changed.put("a", Value::Int32(2)).unwrap();
+        assert!(!changed.shares_values_with(&shared));
+        assert_eq!(changed.get("a"), Some(&Value::Int32(2)));
+        assert_eq!(copy.get("a"), Some(&Value::Int32(1)));
+        assert_eq!(shared.get("a"), Some(&Value::Int32(1)));
+        assert_eq!(copy.clone().into_values(), owned.clone().into_values());
+        let mut by_index = shared.clone();
+        by_index.put_index(1, Value::Null);
+        assert_eq!(by_index.get("b"), Some(&Value::Null));
+        assert_eq!(shared.get("b"), Some(&Value::String("x".into())));
+        assert_eq!(std::mem::size_of::<Value>(), 48);
+    }
 
     #[test]
     fn decimal_round_trips_and_renders_plain() {

@@ -439,6 +439,11 @@ struct SnapshotPhase {
     blocking: bool,
     lsn: u64,
     ts_us: i64,
+    /// The last source block built, for (table index, marker): every
+    /// record of one table with one marker has the same block (the
+    /// snapshot's LSN and time), so it is shared ([`Struct::into_shared`]),
+    /// not built again, and the JSON converter recognizes it.
+    source_memo: Option<(usize, SnapshotMarker, Struct)>,
     progress: Arc<SnapshotProgress>,
     reporter: tokio::task::JoinHandle<()>,
 }
@@ -1175,6 +1180,7 @@ impl Running {
             blocking: true,
             lsn: self.processed.0,
             ts_us: now_us(),
+            source_memo: None,
             progress,
             reporter,
         }));
@@ -1952,18 +1958,33 @@ impl Running {
             ))
         })?;
         let (after, key) = self.row(&table, row)?;
-        let source = self.source.build(
-            &self.common,
-            &SourceInfo {
-                ts_us,
-                last_commit_lsn: None,
-                lsn: Some(lsn),
-                schema: &table.schema_name,
-                table: &table.table_name,
-                tx_id: None,
-                snapshot: Some(marker.as_str()),
-            },
-        );
+        let Phase::Snapshot(snap) = &mut self.phase else {
+            return Err(ConnectError::internal(
+                "snapshot record outside the snapshot",
+            ));
+        };
+        let source = match &snap.source_memo {
+            Some((index, m, source)) if *index == table_index && *m == marker => source.clone(),
+            _ => {
+                let source = self
+                    .source
+                    .build(
+                        &self.common,
+                        &SourceInfo {
+                            ts_us,
+                            last_commit_lsn: None,
+                            lsn: Some(lsn),
+                            schema: &table.schema_name,
+                            table: &table.table_name,
+                            tx_id: None,
+                            snapshot: Some(marker.as_str()),
+                        },
+                    )
+                    .into_shared();
+                snap.source_memo = Some((table_index, marker, source.clone()));
+                source
+            }
+        };
         let now = now_us();
         let envelope = table.envelope("r", None, Some(after), source, None, now);
         self.pending_position = Some(if blocking {
@@ -2392,6 +2413,7 @@ impl SourceTask for PostgresTask {
                 blocking: false,
                 lsn: snapshot_lsn.0,
                 ts_us: now_us(),
+                source_memo: None,
                 progress,
                 reporter,
                 reporter_sink: context.reporter.clone(),

@@ -10,11 +10,12 @@
 //! `"NaN"`, `"Infinity"`, `"-Infinity"` (Jackson's default
 //! `WRITE_NAN_AS_STRINGS`).
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use sluice_connect_api::data::logical;
-use sluice_connect_api::{Schema, SchemaRef, SchemaType, Value};
+use sluice_connect_api::{Schema, SchemaRef, SchemaType, Struct, Value};
 
 use super::path::{ConvError, ConvResult};
 use super::Settings;
@@ -180,10 +181,79 @@ fn same_except_default(a: &Schema, b: &Schema) -> bool {
 /// first field, `,"name":` for the others, and the same for nested struct
 /// fields. Built per schema and cached with its schema JSON, so a record
 /// copies its keys instead of escaping every field name again.
+///
+/// A nested struct's plan also remembers the last value written there and
+/// its bytes ([`StructMemo`]): a source block that is the same record after
+/// record (a snapshot's) is then compared instead of rendered again.
 #[derive(Debug)]
 pub(crate) struct KeyPlan {
     keys: Vec<PlanKey>,
     children: Vec<Option<KeyPlan>>,
+    /// `None` for the top-level struct (a record's own value changes every
+    /// time).
+    memo: Option<StructMemo>,
+}
+
+/// Consecutive misses after which a memo rests, and for how many values.
+const MEMO_MAX_MISSES: u32 = 8;
+const MEMO_REST: u32 = 512;
+
+/// The last values of one nested struct field and the JSON written for
+/// them. A hit needs every value to be the same, strictly (floats by their
+/// bits: `-0.0` and `0.0` are written differently; nested structs by
+/// schema identity), so the output is byte for byte what writing the value
+/// gives. A field whose values keep changing stops being compared for a
+/// while after [`MEMO_MAX_MISSES`] misses in a row, so it costs next to
+/// nothing; it is tried again after [`MEMO_REST`] values.
+#[derive(Debug, Default)]
+struct StructMemo {
+    /// Values to skip before comparing again (a heuristic: threads sharing
+    /// the plan may race on it harmlessly).
+    rest: AtomicU32,
+    last: Mutex<MemoEntry>,
+}
+
+#[derive(Debug, Default)]
+struct MemoEntry {
+    /// `None` until a value was written (or after a write failed). A
+    /// clone: for a shared struct ([`Struct::into_shared`]) that keeps its
+    /// values alive and unchanged, and the next clone of it is recognized
+    /// without comparing.
+    value: Option<Struct>,
+    bytes: Vec<u8>,
+    misses: u32,
+}
+
+/// Whether `a` and `b` are written as the same JSON under one schema.
+fn same_values(a: &[Value], b: &[Value]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_value(x, y))
+}
+
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Null, Value::Null) => true,
+        (Value::Boolean(x), Value::Boolean(y)) => x == y,
+        (Value::Int8(x), Value::Int8(y)) => x == y,
+        (Value::Int16(x), Value::Int16(y)) => x == y,
+        (Value::Int32(x), Value::Int32(y)) => x == y,
+        (Value::Int64(x), Value::Int64(y)) => x == y,
+        (Value::Float32(x), Value::Float32(y)) => x.to_bits() == y.to_bits(),
+        (Value::Float64(x), Value::Float64(y)) => x.to_bits() == y.to_bits(),
+        (Value::String(x), Value::String(y)) => x.as_str() == y.as_str(),
+        (Value::Bytes(x), Value::Bytes(y)) => x == y,
+        (Value::Decimal(x), Value::Decimal(y)) => x.scale == y.scale && x.unscaled == y.unscaled,
+        (Value::Array(x), Value::Array(y)) => same_values(x, y),
+        (Value::Map(x), Value::Map(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((xk, xv), (yk, yv))| same_value(xk, yk) && same_value(xv, yv))
+        }
+        (Value::Struct(x), Value::Struct(y)) => {
+            Arc::ptr_eq(x.schema(), y.schema()) && same_values(x.values(), y.values())
+        }
+        _ => false,
+    }
 }
 
 /// Bytes of a key stored inline, padded: such a key is written with one
@@ -223,6 +293,10 @@ impl PlanKey {
 impl KeyPlan {
     /// The plan of a struct schema (`None` for other schemas).
     pub(crate) fn build(schema: &Schema) -> Option<KeyPlan> {
+        Self::build_at(schema, false)
+    }
+
+    fn build_at(schema: &Schema, nested: bool) -> Option<KeyPlan> {
         if schema.schema_type != SchemaType::Struct {
             return None;
         }
@@ -236,9 +310,13 @@ impl KeyPlan {
             push_str(&mut key, &field.name);
             key.push(b':');
             keys.push(PlanKey::new(key));
-            children.push(KeyPlan::build(&field.schema));
+            children.push(KeyPlan::build_at(&field.schema, true));
         }
-        Some(KeyPlan { keys, children })
+        Some(KeyPlan {
+            keys,
+            children,
+            memo: nested.then(StructMemo::default),
+        })
     }
 }
 
@@ -485,7 +563,7 @@ impl Writer<'_> {
                         describe(schema)
                     )));
                 }
-                self.write_struct_fields(out, schema, st.values(), plan)?;
+                self.write_struct(out, schema, st, plan)?;
             }
             (expected, actual) => {
                 return Err(ConvError::new(format!(
@@ -495,6 +573,51 @@ impl Writer<'_> {
             }
         }
         Ok(())
+    }
+
+    /// A struct value, through its plan's memo when it has one.
+    fn write_struct(
+        &self,
+        out: &mut Vec<u8>,
+        schema: &Schema,
+        st: &Struct,
+        plan: Option<&KeyPlan>,
+    ) -> ConvResult {
+        let Some(memo) = plan
+            .filter(|p| p.keys.len() == schema.fields.len())
+            .and_then(|p| p.memo.as_ref())
+        else {
+            return self.write_struct_fields(out, schema, st.values(), plan);
+        };
+        let rest = memo.rest.load(Ordering::Relaxed);
+        if rest > 0 {
+            memo.rest.store(rest - 1, Ordering::Relaxed);
+            return self.write_struct_fields(out, schema, st.values(), plan);
+        }
+        // Another thread writing with this plan right now: no memo.
+        let Ok(mut last) = memo.last.try_lock() else {
+            return self.write_struct_fields(out, schema, st.values(), plan);
+        };
+        let entry = &mut *last;
+        let hit = entry.value.as_ref().is_some_and(|kept| {
+            kept.shares_values_with(st) || same_values(kept.values(), st.values())
+        });
+        if hit {
+            entry.misses = 0;
+            out.extend_from_slice(&entry.bytes);
+            return Ok(());
+        }
+        let start = out.len();
+        let written = self.write_struct_fields(out, schema, st.values(), plan);
+        entry.value = written.is_ok().then(|| st.clone());
+        entry.bytes.clear();
+        entry.bytes.extend_from_slice(&out[start..]);
+        entry.misses += 1;
+        if entry.misses >= MEMO_MAX_MISSES {
+            entry.misses = 0;
+            memo.rest.store(MEMO_REST, Ordering::Relaxed);
+        }
+        written
     }
 
     fn write_struct_fields(

@@ -559,30 +559,32 @@ pub(crate) fn utc_timestamptz_fast(b: &[u8], fraction_width: i32) -> Option<Text
         }
         _ => return None,
     };
-    let mut out = TextBuilder::new();
-    // Both slices are ASCII digits and separators checked above.
-    out.push_str(std::str::from_utf8(&b[..10]).ok()?);
-    out.push('T');
-    out.push_str(std::str::from_utf8(&b[11..19]).ok()?);
+    // `YYYY-MM-DDTHH:MM:SS[.f…]Z`: at most 30 bytes, all ASCII checked
+    // above, rewritten on the stack.
+    let mut buf = [0u8; 32];
+    buf[..19].copy_from_slice(&b[..19]);
+    buf[10] = b'T';
+    let mut len = 19;
     if (1..=9).contains(&fraction_width) {
         // Exactly `fraction_width` digits: truncated or zero-padded.
-        out.push('.');
         let width = fraction_width as usize;
-        for i in 0..width {
-            out.push(char::from(*frac.get(i).unwrap_or(&b'0')));
-        }
+        buf[len] = b'.';
+        let have = frac.len().min(width);
+        buf[len + 1..len + 1 + have].copy_from_slice(&frac[..have]);
+        buf[len + 1 + have..len + 1 + width].fill(b'0');
+        len += 1 + width;
     } else {
         // As few digits as needed; none for a whole second.
         let used = frac.len() - frac.iter().rev().take_while(|c| **c == b'0').count();
         if used > 0 {
-            out.push('.');
-            for &c in &frac[..used] {
-                out.push(char::from(c));
-            }
+            buf[len] = b'.';
+            buf[len + 1..len + 1 + used].copy_from_slice(&frac[..used]);
+            len += 1 + used;
         }
     }
-    out.push('Z');
-    Some(out.finish())
+    buf[len] = b'Z';
+    len += 1;
+    Some(Text::from(std::str::from_utf8(&buf[..len]).ok()?))
 }
 
 /// `ISO_OFFSET_DATE_TIME` of a UTC instant (`IsoTimestamp`).
