@@ -995,7 +995,7 @@ impl Running {
                 .as_ref()
                 .is_none_or(|(id, ..)| *id != next.id)
             {
-                let (relations, tables, columns) =
+                let (relations, tables, columns, _) =
                     snapshot_tables(&self.query, &self.settings).await?;
                 let found = tables.iter().position(|t| *t == next.id);
                 let info = match found {
@@ -1128,7 +1128,8 @@ impl Running {
             .await
             .map_err(|e| catalog::pg_error("exporting a snapshot", e))?
             .get(0);
-        let (relations, tables, columns) = snapshot_tables(&self.query, &self.settings).await?;
+        let (relations, tables, columns, binary) =
+            snapshot_tables(&self.query, &self.settings).await?;
         let mut oids = Vec::new();
         let mut chosen = Vec::new();
         for (rel, id) in relations.into_iter().zip(tables) {
@@ -1149,6 +1150,7 @@ impl Running {
             name,
             columns,
             self.settings.snapshot.overrides.clone(),
+            binary,
         );
         let progress = Arc::new(SnapshotProgress::new());
         let options = SnapshotOptions {
@@ -1347,11 +1349,18 @@ impl Running {
         // another order is placed by index.
         let key_len = table.key_schema.as_ref().map(|k| k.fields.len());
         let mut key = key_len.map(Vec::with_capacity);
+        let binary = tuple.is_binary();
         for (i, plan) in table.columns.iter().enumerate() {
             let Some(mapping) = &plan.mapping else {
                 continue;
             };
             let v = match tuple.column(i) {
+                ColumnRef::Data(b) if binary => mapping.convert_binary(b).map_err(|e| {
+                    ConnectError::data(format!(
+                        "{}.{} column {}: {e}",
+                        table.schema_name, table.table_name, plan.name
+                    ))
+                })?,
                 ColumnRef::Data(b) => mapping.convert_text(b).map_err(|e| {
                     ConnectError::data(format!(
                         "{}.{} column {}: {e}",
@@ -1908,10 +1917,14 @@ impl Running {
                     snap.markers.finish().into_iter().collect()
                 }
             };
-            for ((table_index, row), marker) in ready {
-                let rec = self.snapshot_record(table_index, &row, marker).await?;
+            for ((table_index, row), marker) in &ready {
+                let rec = self.snapshot_record(*table_index, row, *marker).await?;
                 self.push(&mut out, rec);
             }
+            // The rows go together, not one by one between records: they
+            // share reference-counted buffers with the rows their reader
+            // is cutting on another thread right now.
+            drop(ready);
             if finished {
                 break;
             }
@@ -2135,10 +2148,7 @@ fn snapshot_decision(
 /// The tables the snapshot reads (captured by the filters and
 /// `snapshot.include.collection.list`), as Relation-like descriptions built
 /// from the catalog, and the column list of each.
-async fn snapshot_tables(
-    query: &Client,
-    settings: &Settings,
-) -> Result<(Vec<Relation>, Vec<TableId>, HashMap<TableId, Vec<String>>)> {
+async fn snapshot_tables(query: &Client, settings: &Settings) -> Result<SnapshotTables> {
     let rows = query
         .query(
             "SELECT c.oid::int8, n.nspname::text, c.relname::text, c.relreplident::text, \
@@ -2155,6 +2165,7 @@ async fn snapshot_tables(
     let mut relations = Vec::new();
     let mut tables = Vec::new();
     let mut columns = HashMap::new();
+    let mut binary = std::collections::HashSet::new();
     for row in rows {
         let (schema, name): (String, String) = (row.get(1), row.get(2));
         if !settings.filters.includes_table(&schema, &name) {
@@ -2190,12 +2201,24 @@ async fn snapshot_tables(
                 .collect(),
         };
         let id = TableId::new(schema, name);
+        if types.iter().all(|t| crate::types::reads_binary(*t as u32)) {
+            binary.insert(id.clone());
+        }
         columns.insert(id.clone(), names);
         tables.push(id);
         relations.push(relation);
     }
-    Ok((relations, tables, columns))
+    Ok((relations, tables, columns, binary))
 }
+
+/// The tables to snapshot: their relations, ids, column names, and which
+/// are read with binary `COPY`.
+type SnapshotTables = (
+    Vec<Relation>,
+    Vec<TableId>,
+    HashMap<TableId, Vec<String>>,
+    std::collections::HashSet<TableId>,
+);
 
 impl PostgresTask {
     /// Starts the periodic slot check once the slot exists.
@@ -2371,7 +2394,7 @@ impl SourceTask for PostgresTask {
                 holder = Some(client);
             }
             let snapshot_name = snapshot_name.expect("set above");
-            let (relations, tables, columns) = snapshot_tables(&query, &settings).await?;
+            let (relations, tables, columns, binary) = snapshot_tables(&query, &settings).await?;
             tracing::info!(tables = tables.len(), snapshot = %snapshot_name, "starting the initial snapshot");
             let mut relation_map = HashMap::new();
             let mut oids = Vec::with_capacity(relations.len());
@@ -2384,6 +2407,7 @@ impl SourceTask for PostgresTask {
                 snapshot_name,
                 columns,
                 settings.snapshot.overrides.clone(),
+                binary,
             );
             let progress = Arc::new(SnapshotProgress::new());
             let options = SnapshotOptions {

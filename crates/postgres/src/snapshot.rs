@@ -24,6 +24,9 @@ pub struct PgSnapshotDialect {
     columns: Arc<std::collections::HashMap<TableId, Vec<String>>>,
     /// `snapshot.select.statement.overrides`: a full SELECT per table.
     overrides: Arc<std::collections::HashMap<TableId, String>>,
+    /// Tables read with binary `COPY`: every column of a type
+    /// [`crate::types::reads_binary`] accepts (and no override).
+    binary: Arc<std::collections::HashSet<TableId>>,
 }
 
 impl PgSnapshotDialect {
@@ -32,12 +35,14 @@ impl PgSnapshotDialect {
         snapshot_name: String,
         columns: std::collections::HashMap<TableId, Vec<String>>,
         overrides: std::collections::HashMap<TableId, String>,
+        binary: std::collections::HashSet<TableId>,
     ) -> Self {
         PgSnapshotDialect {
             settings,
             snapshot_name,
             columns: Arc::new(columns),
             overrides: Arc::new(overrides),
+            binary: Arc::new(binary),
         }
     }
 }
@@ -123,6 +128,7 @@ impl SnapshotDialect for PgSnapshotDialect {
             client,
             columns: self.columns.clone(),
             overrides: self.overrides.clone(),
+            binary: self.binary.clone(),
         }))
     }
 }
@@ -131,6 +137,7 @@ struct PgChunkReader {
     client: Client,
     columns: Arc<std::collections::HashMap<TableId, Vec<String>>>,
     overrides: Arc<std::collections::HashMap<TableId, String>>,
+    binary: Arc<std::collections::HashSet<TableId>>,
 }
 
 /// The SELECT that reads one chunk.
@@ -179,13 +186,14 @@ impl ChunkReader for PgChunkReader {
             .columns
             .get(table)
             .ok_or_else(|| ConnectError::internal(format!("no column list for {table}")))?;
-        let select = chunk_select(
-            table,
-            columns,
-            chunk,
-            self.overrides.get(table).map(String::as_str),
-        );
-        let copy = format!("COPY ({select}) TO STDOUT");
+        let override_sql = self.overrides.get(table);
+        let binary = override_sql.is_none() && self.binary.contains(table);
+        let select = chunk_select(table, columns, chunk, override_sql.map(String::as_str));
+        let copy = if binary {
+            format!("COPY ({select}) TO STDOUT (FORMAT binary)")
+        } else {
+            format!("COPY ({select}) TO STDOUT")
+        };
         let stream = self
             .client
             .copy_out(&copy)
@@ -196,8 +204,28 @@ impl ChunkReader for PgChunkReader {
         let mut bytes = 0usize;
         let mut total = 0u64;
         let mut pending = BytesMut::new();
+        let mut parser = binary.then(BinaryCopyParser::default);
         while let Some(data) = stream.next().await {
             let data = data.map_err(|e| catalog::pg_error(&format!("reading {table}"), e))?;
+            if let Some(parser) = &mut parser {
+                let before = rows.len();
+                parser
+                    .feed(data, &mut rows)
+                    .map_err(|e| ConnectError::new(ErrorKind::Protocol, format!("{table}: {e}")))?;
+                for row in &rows[before..] {
+                    bytes += row.data.len() + 64;
+                }
+                total += (rows.len() - before) as u64;
+                if rows.len() >= batch_rows {
+                    out.send(
+                        std::mem::replace(&mut rows, Vec::with_capacity(batch_rows)),
+                        bytes,
+                    )
+                    .await?;
+                    bytes = 0;
+                }
+                continue;
+            }
             // The server sends one row per CopyData message; be robust to
             // rows split across messages anyway.
             let data = if pending.is_empty() {
@@ -228,6 +256,11 @@ impl ChunkReader for PgChunkReader {
                 pending.extend_from_slice(&data[start..]);
             }
         }
+        if let Some(parser) = &parser {
+            parser
+                .finish()
+                .map_err(|e| ConnectError::new(ErrorKind::Protocol, format!("{table}: {e}")))?;
+        }
         if !rows.is_empty() {
             out.send(rows, bytes).await?;
         }
@@ -245,6 +278,8 @@ pub struct CopyRow {
     data: Bytes,
     /// `(start, end)` of each field in `data`; `start == u32::MAX` is NULL.
     fields: Vec<(u32, u32)>,
+    /// Fields in binary format (`COPY … (FORMAT binary)`), not text.
+    binary: bool,
 }
 
 const NULL_FIELD: (u32, u32) = (u32::MAX, 0);
@@ -278,7 +313,11 @@ impl CopyRow {
                     {
                         fields.push(NULL_FIELD);
                         if end == b.len() {
-                            return Ok(CopyRow { data: line, fields });
+                            return Ok(CopyRow {
+                                data: line,
+                                fields,
+                                binary: false,
+                            });
                         }
                         start = end + 1;
                         at = start;
@@ -288,7 +327,11 @@ impl CopyRow {
                 }
                 None => {
                     fields.push((start as u32, b.len() as u32));
-                    return Ok(CopyRow { data: line, fields });
+                    return Ok(CopyRow {
+                        data: line,
+                        fields,
+                        binary: false,
+                    });
                 }
             }
         }
@@ -316,6 +359,7 @@ impl CopyRow {
         Ok(CopyRow {
             data: Bytes::from(data),
             fields,
+            binary: false,
         })
     }
 
@@ -336,6 +380,156 @@ impl Tuple for CopyRow {
             Some(&(start, _)) if start == u32::MAX => ColumnRef::Null,
             Some(&(start, end)) => ColumnRef::Data(&self.data[start as usize..end as usize]),
         }
+    }
+
+    fn is_binary(&self) -> bool {
+        self.binary
+    }
+}
+
+/// The 19-byte header of binary `COPY` output: the signature, flags (bit
+/// 16: OIDs included, which sluice never asks for) and an empty header
+/// extension.
+const BINARY_SIGNATURE: &[u8; 11] = b"PGCOPY\n\xff\r\n\0";
+
+/// Cuts binary `COPY` output into rows: the header first, then tuples (a
+/// 16-bit field count, then per field a 32-bit length, -1 for NULL, and
+/// the bytes), then the trailer (a field count of -1). Input may be split
+/// anywhere; a whole tuple in one piece (PostgreSQL sends one per message)
+/// becomes a row without copying.
+#[derive(Debug, Default)]
+pub struct BinaryCopyParser {
+    header_done: bool,
+    trailer_seen: bool,
+    pending: BytesMut,
+}
+
+impl BinaryCopyParser {
+    /// Feeds one piece of output; complete rows are pushed to `rows`.
+    pub fn feed(&mut self, data: Bytes, rows: &mut Vec<CopyRow>) -> Result<(), String> {
+        let mut data = if self.pending.is_empty() {
+            data
+        } else {
+            self.pending.extend_from_slice(&data);
+            self.pending.split().freeze()
+        };
+        loop {
+            if self.trailer_seen {
+                if !data.is_empty() {
+                    return Err("binary COPY data after its trailer".into());
+                }
+                return Ok(());
+            }
+            if !self.header_done {
+                if data.len() < 19 {
+                    break;
+                }
+                if &data[..11] != BINARY_SIGNATURE {
+                    return Err("binary COPY output without its signature".into());
+                }
+                let flags = u32::from_be_bytes([data[11], data[12], data[13], data[14]]);
+                if flags & (1 << 16) != 0 {
+                    return Err("binary COPY output with OIDs".into());
+                }
+                let ext = u32::from_be_bytes([data[15], data[16], data[17], data[18]]) as usize;
+                if data.len() < 19 + ext {
+                    break;
+                }
+                let _ = data.split_to(19 + ext);
+                self.header_done = true;
+                continue;
+            }
+            match tuple_len(&data)? {
+                Some(TupleLen::Trailer) => {
+                    let _ = data.split_to(2);
+                    self.trailer_seen = true;
+                }
+                Some(TupleLen::Row(len, fields)) => {
+                    let tuple = data.split_to(len);
+                    rows.push(CopyRow::from_binary_tuple(tuple, fields)?);
+                }
+                None => break,
+            }
+        }
+        self.pending.extend_from_slice(&data);
+        Ok(())
+    }
+
+    /// Whether the output ended where it should: after the trailer.
+    pub fn finish(&self) -> Result<(), String> {
+        if self.trailer_seen && self.pending.is_empty() {
+            Ok(())
+        } else {
+            Err("binary COPY output ended before its trailer".into())
+        }
+    }
+}
+
+enum TupleLen {
+    Trailer,
+    /// Bytes of the whole tuple, and its field count.
+    Row(usize, usize),
+}
+
+/// The length of the tuple at the start of `b`, or `None` when `b` does
+/// not hold all of it yet.
+fn tuple_len(b: &[u8]) -> Result<Option<TupleLen>, String> {
+    if b.len() < 2 {
+        return Ok(None);
+    }
+    let count = i16::from_be_bytes([b[0], b[1]]);
+    if count == -1 {
+        return Ok(Some(TupleLen::Trailer));
+    }
+    if count < 0 {
+        return Err(format!("binary COPY tuple with {count} fields"));
+    }
+    let mut at = 2usize;
+    for _ in 0..count {
+        if b.len() < at + 4 {
+            return Ok(None);
+        }
+        let len = i32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+        at += 4;
+        match len {
+            -1 => {}
+            n if n < 0 => return Err(format!("binary COPY field of length {n}")),
+            n => at += n as usize,
+        }
+    }
+    if b.len() < at {
+        return Ok(None);
+    }
+    Ok(Some(TupleLen::Row(at, count as usize)))
+}
+
+impl CopyRow {
+    /// A row of one whole binary tuple (checked by [`tuple_len`]).
+    fn from_binary_tuple(tuple: Bytes, count: usize) -> Result<CopyRow, String> {
+        if tuple.len() >= u32::MAX as usize {
+            return Err(format!(
+                "binary COPY tuple of {} bytes is too long",
+                tuple.len()
+            ));
+        }
+        let b = &tuple[..];
+        let mut fields = Vec::with_capacity(count);
+        let mut at = 2usize;
+        for _ in 0..count {
+            let len = i32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+            at += 4;
+            if len < 0 {
+                fields.push(NULL_FIELD);
+            } else {
+                fields.push((at as u32, (at + len as usize) as u32));
+                at += len as usize;
+            }
+        }
+        Ok(CopyRow {
+            data: tuple,
+            fields,
+            binary: true,
+        })
     }
 }
 

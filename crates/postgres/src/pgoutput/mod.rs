@@ -111,6 +111,12 @@ pub enum ColumnRef<'a> {
 /// it. A position past the end reads as NULL.
 pub trait Tuple {
     fn column(&self, index: usize) -> ColumnRef<'_>;
+
+    /// Whether every column's data is in binary (send) format rather than
+    /// text (a binary `COPY` row).
+    fn is_binary(&self) -> bool {
+        false
+    }
 }
 
 impl Tuple for TupleData {

@@ -102,7 +102,9 @@ mod settings;
 mod temporal;
 mod text;
 
-pub use mapping::{column_mapping, ColumnMapping, ConvertError, UnsupportedKind, UnsupportedType};
+pub use mapping::{
+    column_mapping, reads_binary, ColumnMapping, ConvertError, UnsupportedKind, UnsupportedType,
+};
 pub use registry::{CatalogError, CatalogRow, PgType, TypeKind, TypeRegistry};
 pub use settings::{
     BinaryHandling, DecimalHandling, HstoreHandling, IntervalHandling, InvalidSetting,

@@ -40,6 +40,122 @@ pub(crate) fn special(text: &[u8]) -> Option<Special> {
     }
 }
 
+/// Where [`binary_numeric_text`] put the text.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum NumericText {
+    /// In the caller's buffer, this long.
+    Stack(usize),
+    /// Too long for it.
+    Heap(Vec<u8>),
+}
+
+/// The text `numeric_out` gives for a `NUMERIC` in its binary send format
+/// (`ndigits`, `weight`, `sign`, `dscale`, then `ndigits` base-10000
+/// digits, all big-endian 16-bit), so that binary values go through the
+/// very text conversion text values do.
+pub(crate) fn binary_numeric_text(
+    b: &[u8],
+    buf: &mut [u8; 64],
+) -> Result<NumericText, &'static str> {
+    let word = |i: usize| -> Option<u16> { Some(u16::from_be_bytes([*b.get(i)?, *b.get(i + 1)?])) };
+    let malformed = "malformed binary numeric";
+    let (Some(ndigits), Some(weight), Some(sign), Some(dscale)) =
+        (word(0), word(2), word(4), word(6))
+    else {
+        return Err(malformed);
+    };
+    let (ndigits, weight, dscale) = (
+        usize::from(ndigits),
+        i64::from(weight as i16),
+        usize::from(dscale),
+    );
+    if b.len() != 8 + 2 * ndigits || ndigits > 0x7fff {
+        return Err(malformed);
+    }
+    let special: Option<&'static [u8]> = match sign {
+        0x0000 | 0x4000 => None,
+        0xC000 => Some(b"NaN"),
+        0xD000 => Some(b"Infinity"),
+        0xF000 => Some(b"-Infinity"),
+        _ => return Err(malformed),
+    };
+    if let Some(text) = special {
+        buf[..text.len()].copy_from_slice(text);
+        return Ok(NumericText::Stack(text.len()));
+    }
+    let digit = |group: i64| -> u16 {
+        if group < 0 || group >= ndigits as i64 {
+            0
+        } else {
+            word(8 + 2 * group as usize).unwrap_or(0)
+        }
+    };
+    if (0..ndigits as i64).any(|g| digit(g) > 9999) {
+        return Err(malformed);
+    }
+    let int_groups = (weight + 1).max(0) as usize;
+    let len = 1 + (int_groups * 4).max(1) + 1 + dscale;
+    let mut heap = Vec::new();
+    let out: &mut [u8] = if len <= buf.len() {
+        &mut buf[..]
+    } else {
+        heap.resize(len, 0);
+        &mut heap
+    };
+    let mut n = 0usize;
+    if sign == 0x4000 {
+        out[n] = b'-';
+        n += 1;
+    }
+    if int_groups == 0 {
+        out[n] = b'0';
+        n += 1;
+    }
+    for g in 0..int_groups as i64 {
+        let d = digit(g);
+        let four = [
+            b'0' + (d / 1000) as u8,
+            b'0' + (d / 100 % 10) as u8,
+            b'0' + (d / 10 % 10) as u8,
+            b'0' + (d % 10) as u8,
+        ];
+        // The first group without its leading zeros (but one digit at least).
+        let skip = if g == 0 {
+            four[..3].iter().take_while(|c| **c == b'0').count()
+        } else {
+            0
+        };
+        out[n..n + 4 - skip].copy_from_slice(&four[skip..]);
+        n += 4 - skip;
+    }
+    if dscale > 0 {
+        out[n] = b'.';
+        n += 1;
+        let mut written = 0usize;
+        let mut g = weight + 1;
+        while written < dscale {
+            let d = digit(g);
+            let four = [
+                b'0' + (d / 1000) as u8,
+                b'0' + (d / 100 % 10) as u8,
+                b'0' + (d / 10 % 10) as u8,
+                b'0' + (d % 10) as u8,
+            ];
+            let take = (dscale - written).min(4);
+            out[n..n + take].copy_from_slice(&four[..take]);
+            n += take;
+            written += take;
+            g += 1;
+        }
+    }
+    if heap.is_empty() {
+        Ok(NumericText::Stack(n))
+    } else {
+        heap.truncate(n);
+        Ok(NumericText::Heap(heap))
+    }
+}
+
 /// `new BigDecimal(text)`: an optional sign, digits with an optional point,
 /// an optional exponent.
 pub(crate) fn parse_big_decimal(text: &[u8]) -> Option<Decimal> {

@@ -67,6 +67,16 @@ impl Instant {
         }
     }
 
+    /// The instant of a `timestamptz` in its binary format: microseconds
+    /// since 2000-01-01 00:00:00 UTC (finite values; no overflow for any).
+    pub fn from_pg_micros(micros: i64) -> Instant {
+        const PG_EPOCH_SECS: i64 = 946_684_800;
+        Instant {
+            secs: micros.div_euclid(1_000_000) + PG_EPOCH_SECS,
+            nanos: (micros.rem_euclid(1_000_000) * 1000) as u32,
+        }
+    }
+
     /// `Instant` of `Conversions.toInstantFromMicros(micros)`.
     pub fn from_micros(micros: i64) -> Instant {
         Instant {
@@ -564,6 +574,50 @@ pub(crate) fn utc_timestamptz_fast(b: &[u8], fraction_width: i32) -> Option<Text
     let mut buf = [0u8; 32];
     buf[..19].copy_from_slice(&b[..19]);
     buf[10] = b'T';
+    finish_zoned(buf, frac, fraction_width)
+}
+
+/// [`zoned_timestamp_string`] for years 1–9999 (`None` for the others),
+/// written on the stack: a binary `timestamptz` of the snapshot's `COPY`.
+/// The same text (tested on random instants).
+pub(crate) fn zoned_timestamp_fast(at: Instant, fraction_width: i32) -> Option<Text> {
+    let (year, month, day) = civil_from_days(at.days());
+    if !(1..=9999).contains(&year) {
+        return None;
+    }
+    let second_of_day = at.secs.rem_euclid(SECONDS_PER_DAY) as u32;
+    let mut buf = [0u8; 32];
+    let mut two = |at: usize, v: u32| {
+        buf[at] = b'0' + (v / 10) as u8;
+        buf[at + 1] = b'0' + (v % 10) as u8;
+    };
+    let year = year as u32;
+    two(0, year / 100);
+    two(2, year % 100);
+    two(5, month);
+    two(8, day);
+    two(11, second_of_day / 3600);
+    two(14, second_of_day / 60 % 60);
+    two(17, second_of_day % 60);
+    buf[4] = b'-';
+    buf[7] = b'-';
+    buf[10] = b'T';
+    buf[13] = b':';
+    buf[16] = b':';
+    let mut frac = [0u8; 9];
+    let mut n = at.nanos;
+    for d in frac.iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    let used = 9 - frac.iter().rev().take_while(|c| **c == b'0').count();
+    finish_zoned(buf, &frac[..used], fraction_width)
+}
+
+/// Ends a `ZonedTimestamp` text whose `YYYY-MM-DDTHH:MM:SS` is in
+/// `buf[..19]`: the fraction digits `frac` (ASCII digits, at most 9) as the
+/// column's width asks, then `Z`.
+fn finish_zoned(mut buf: [u8; 32], frac: &[u8], fraction_width: i32) -> Option<Text> {
     let mut len = 19;
     if (1..=9).contains(&fraction_width) {
         // Exactly `fraction_width` digits: truncated or zero-padded.
@@ -611,6 +665,69 @@ pub(crate) fn iso_date_string(date: (i64, u32, u32)) -> Text {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_instant_fast_path_matches_the_general_one() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        // 0001-01-01 and 9999-12-31 23:59:59.999999999 (seconds since 1970).
+        let (first, last) = (-62_135_596_800i64, 253_402_300_799i64);
+        let mut instants = vec![
+            Instant {
+                secs: first,
+                nanos: 0,
+            },
+            Instant {
+                secs: last,
+                nanos: 999_999_999,
+            },
+            Instant {
+                secs: first - 1,
+                nanos: 999_999_999,
+            },
+            Instant {
+                secs: last + 1,
+                nanos: 0,
+            },
+            Instant { secs: 0, nanos: 0 },
+            Instant {
+                secs: -1,
+                nanos: 500_000_000,
+            },
+            Instant::from_pg_micros(0),
+            Instant::from_pg_micros(-1),
+        ];
+        for _ in 0..20_000 {
+            let secs = first - 86_400 + next((last - first + 2 * 86_400) as u64) as i64;
+            let nanos = match next(4) {
+                0 => 0,
+                1 => next(1_000_000) as u32 * 1000,
+                2 => next(1000) as u32 * 1_000_000,
+                _ => next(1_000_000_000) as u32,
+            };
+            instants.push(Instant { secs, nanos });
+        }
+        for at in instants {
+            let in_range = (first..=last).contains(&at.secs);
+            for width in [-1, 0, 1, 2, 3, 6, 9, 10] {
+                let fast = zoned_timestamp_fast(at, width);
+                if in_range {
+                    assert_eq!(
+                        fast.as_deref(),
+                        Some(zoned_timestamp_string(at, width).as_str()),
+                        "{at:?} width {width}"
+                    );
+                } else {
+                    assert_eq!(fast, None, "{at:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn the_utc_timestamptz_fast_path_matches_the_general_one() {
