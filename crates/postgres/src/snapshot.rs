@@ -203,57 +203,28 @@ impl ChunkReader for PgChunkReader {
         let mut rows = Vec::with_capacity(batch_rows);
         let mut bytes = 0usize;
         let mut total = 0u64;
-        let mut pending = BytesMut::new();
         let mut parser = binary.then(BinaryCopyParser::default);
+        let mut lines = TextCopyLines::default();
         while let Some(data) = stream.next().await {
             let data = data.map_err(|e| catalog::pg_error(&format!("reading {table}"), e))?;
-            if let Some(parser) = &mut parser {
-                let before = rows.len();
-                parser
-                    .feed(data, &mut rows)
-                    .map_err(|e| ConnectError::new(ErrorKind::Protocol, format!("{table}: {e}")))?;
-                for row in &rows[before..] {
-                    bytes += row.data.len() + 64;
-                }
-                total += (rows.len() - before) as u64;
-                if rows.len() >= batch_rows {
-                    out.send(
-                        std::mem::replace(&mut rows, Vec::with_capacity(batch_rows)),
-                        bytes,
-                    )
-                    .await?;
-                    bytes = 0;
-                }
-                continue;
+            let before = rows.len();
+            match &mut parser {
+                Some(parser) => parser.feed(data, &mut rows),
+                None => lines.feed(data, &mut rows),
             }
-            // The server sends one row per CopyData message; be robust to
-            // rows split across messages anyway.
-            let data = if pending.is_empty() {
-                data
-            } else {
-                pending.extend_from_slice(&data);
-                pending.split().freeze()
-            };
-            let mut start = 0usize;
-            while let Some(nl) = memchr::memchr(b'\n', &data[start..]) {
-                let line = data.slice(start..start + nl);
-                start += nl + 1;
-                bytes += line.len() + 64;
-                rows.push(CopyRow::parse(line).map_err(|e| {
-                    ConnectError::new(ErrorKind::Protocol, format!("{table}: {e}"))
-                })?);
-                total += 1;
-                if rows.len() >= batch_rows {
-                    out.send(
-                        std::mem::replace(&mut rows, Vec::with_capacity(batch_rows)),
-                        bytes,
-                    )
-                    .await?;
-                    bytes = 0;
-                }
-            }
-            if start < data.len() {
-                pending.extend_from_slice(&data[start..]);
+            .map_err(|e| ConnectError::new(ErrorKind::Protocol, format!("{table}: {e}")))?;
+            bytes += rows[before..]
+                .iter()
+                .map(|r| r.data.len() + 64)
+                .sum::<usize>();
+            total += (rows.len() - before) as u64;
+            if rows.len() >= batch_rows {
+                out.send(
+                    std::mem::replace(&mut rows, Vec::with_capacity(batch_rows)),
+                    bytes,
+                )
+                .await?;
+                bytes = 0;
             }
         }
         if let Some(parser) = &parser {
@@ -384,6 +355,33 @@ impl Tuple for CopyRow {
 
     fn is_binary(&self) -> bool {
         self.binary
+    }
+}
+
+/// Cuts text `COPY` output into rows at its newlines. The server sends one
+/// row per message; rows split across messages are joined anyway.
+#[derive(Debug, Default)]
+struct TextCopyLines {
+    pending: BytesMut,
+}
+
+impl TextCopyLines {
+    fn feed(&mut self, data: Bytes, rows: &mut Vec<CopyRow>) -> Result<(), String> {
+        let data = if self.pending.is_empty() {
+            data
+        } else {
+            self.pending.extend_from_slice(&data);
+            self.pending.split().freeze()
+        };
+        let mut start = 0usize;
+        while let Some(nl) = memchr::memchr(b'\n', &data[start..]) {
+            rows.push(CopyRow::parse(data.slice(start..start + nl))?);
+            start += nl + 1;
+        }
+        if start < data.len() {
+            self.pending.extend_from_slice(&data[start..]);
+        }
+        Ok(())
     }
 }
 

@@ -112,13 +112,7 @@ pub(crate) fn binary_numeric_text(
         n += 1;
     }
     for g in 0..int_groups as i64 {
-        let d = digit(g);
-        let four = [
-            b'0' + (d / 1000) as u8,
-            b'0' + (d / 100 % 10) as u8,
-            b'0' + (d / 10 % 10) as u8,
-            b'0' + (d % 10) as u8,
-        ];
+        let four = four_digits(digit(g));
         // The first group without its leading zeros (but one digit at least).
         let skip = if g == 0 {
             four[..3].iter().take_while(|c| **c == b'0').count()
@@ -134,13 +128,7 @@ pub(crate) fn binary_numeric_text(
         let mut written = 0usize;
         let mut g = weight + 1;
         while written < dscale {
-            let d = digit(g);
-            let four = [
-                b'0' + (d / 1000) as u8,
-                b'0' + (d / 100 % 10) as u8,
-                b'0' + (d / 10 % 10) as u8,
-                b'0' + (d % 10) as u8,
-            ];
+            let four = four_digits(digit(g));
             let take = (dscale - written).min(4);
             out[n..n + take].copy_from_slice(&four[..take]);
             n += take;
@@ -154,6 +142,16 @@ pub(crate) fn binary_numeric_text(
         heap.truncate(n);
         Ok(NumericText::Heap(heap))
     }
+}
+
+/// The four decimal digits of a base-10000 digit, zero-padded.
+fn four_digits(d: u16) -> [u8; 4] {
+    [
+        b'0' + (d / 1000) as u8,
+        b'0' + (d / 100 % 10) as u8,
+        b'0' + (d / 10 % 10) as u8,
+        b'0' + (d % 10) as u8,
+    ]
 }
 
 /// `new BigDecimal(text)`: an optional sign, digits with an optional point,
