@@ -107,13 +107,16 @@ thread_local! {
     static RECENT_NEXT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
-fn recent_get(id: u64, key: usize) -> Option<Arc<CachedSchemaJson>> {
+/// Runs `f` on this thread's entry for (`id`, `key`) when there is one,
+/// borrowing it: a hit costs no reference counting. `f` must not touch
+/// [`RECENT`] (writing a value does not).
+fn with_recent<R>(id: u64, key: usize, f: impl FnOnce(&CachedSchemaJson) -> R) -> Option<R> {
     RECENT.with(|r| {
         r.borrow()
             .iter()
             .flatten()
             .find(|(i, k, _)| *i == id && *k == key)
-            .map(|(_, _, e)| e.clone())
+            .map(|(_, _, e)| f(e))
     })
 }
 
@@ -258,7 +261,7 @@ impl JsonConverter {
     pub fn as_json_schema(&self, schema: &SchemaRef) -> Result<Vec<u8>> {
         let mut out = Vec::new();
         if self.settings.schemas_enabled {
-            self.cached_schema(&mut out, schema).map(drop)
+            self.with_cached_schema(&mut out, schema, |_, _| ())
         } else {
             // The cache holds no schema JSON when schemas are disabled.
             self.writer()
@@ -295,27 +298,47 @@ impl JsonConverter {
     }
 
     /// Looks `schema` up in the cache, building the entry on a miss: writes
-    /// its schema JSON into `out` when schemas are enabled, and returns its
-    /// pre-rendered object keys (`None` when caching is off or the schema
-    /// is not a struct).
-    fn cached_schema(
+    /// its schema JSON into `out` when schemas are enabled, then calls
+    /// `then` with `out` and the schema's pre-rendered object keys (`None`
+    /// when caching is off or the schema is not a struct).
+    fn with_cached_schema<R>(
         &self,
         out: &mut Vec<u8>,
         schema: &SchemaRef,
-    ) -> std::result::Result<Option<Arc<KeyPlan>>, ConvError> {
+        then: impl FnOnce(&mut Vec<u8>, Option<&KeyPlan>) -> R,
+    ) -> std::result::Result<R, ConvError> {
         let with_json = self.settings.schemas_enabled;
         let key = Arc::as_ptr(schema) as usize;
+        let mut then = Some(then);
         if self.cache_size > 0 {
-            let hit = recent_get(self.id, key).or_else(|| {
-                let entry = self.from_connect_cache.with(&key, Arc::clone)?;
-                recent_put(self.id, key, entry.clone());
-                Some(entry)
-            });
-            if let Some(cached) = hit {
+            let hit = with_recent(self.id, key, |cached| {
                 out.extend_from_slice(&cached.json);
-                return Ok(cached.keys.clone());
+                then.take().expect("called once")(out, cached.keys.as_deref())
+            });
+            if let Some(result) = hit {
+                return Ok(result);
             }
+            let then = then.take().expect("not called yet");
+            if let Some(cached) = self.from_connect_cache.with(&key, Arc::clone) {
+                recent_put(self.id, key, cached.clone());
+                out.extend_from_slice(&cached.json);
+                return Ok(then(out, cached.keys.as_deref()));
+            }
+            return self.build_cached_schema(out, schema, with_json, key, then);
         }
+        let then = then.take().expect("not called yet");
+        self.build_cached_schema(out, schema, with_json, key, then)
+    }
+
+    /// The cache miss of [`Self::with_cached_schema`].
+    fn build_cached_schema<R>(
+        &self,
+        out: &mut Vec<u8>,
+        schema: &SchemaRef,
+        with_json: bool,
+        key: usize,
+        then: impl FnOnce(&mut Vec<u8>, Option<&KeyPlan>) -> R,
+    ) -> std::result::Result<R, ConvError> {
         let start = out.len();
         if with_json {
             self.writer()
@@ -323,7 +346,7 @@ impl JsonConverter {
                 .map_err(ConvError::in_schema)?;
         }
         if self.cache_size == 0 {
-            return Ok(None);
+            return Ok(then(out, None));
         }
         let keys = KeyPlan::build(schema).map(Arc::new);
         let json = out[start..].to_vec().into_boxed_slice();
@@ -334,7 +357,7 @@ impl JsonConverter {
         });
         recent_put(self.id, key, entry.clone());
         self.from_connect_cache.insert(key, entry);
-        Ok(keys)
+        Ok(then(out, keys.as_deref()))
     }
 
     fn schema_from_text(&self, topic: &str, text: &str) -> Result<Option<SchemaRef>> {
@@ -409,25 +432,30 @@ impl Converter for JsonConverter {
         let writer = self.writer();
         let result = if self.settings.schemas_enabled {
             out.extend_from_slice(b"{\"schema\":");
-            let schema_part = match schema {
-                Some(s) => self.cached_schema(&mut out, s),
-                None => {
-                    out.extend_from_slice(b"null");
-                    Ok(None)
-                }
-            };
-            schema_part.and_then(|keys| {
+            let payload = |out: &mut Vec<u8>, keys: Option<&KeyPlan>| {
                 out.extend_from_slice(b",\"payload\":");
-                writer.write_value(&mut out, schema, value, keys.as_deref())?;
+                writer.write_value(out, schema, value, keys)?;
                 out.push(b'}');
                 Ok(())
-            })
+            };
+            match schema {
+                Some(s) => self
+                    .with_cached_schema(&mut out, s, payload)
+                    .and_then(|r| r),
+                None => {
+                    out.extend_from_slice(b"null");
+                    payload(&mut out, None)
+                }
+            }
         } else {
             match schema {
-                Some(s) => self.cached_schema(&mut out, s),
-                None => Ok(None),
+                Some(s) => self
+                    .with_cached_schema(&mut out, s, |out, keys| {
+                        writer.write_value(out, schema, value, keys)
+                    })
+                    .and_then(|r| r),
+                None => writer.write_value(&mut out, schema, value, None),
             }
-            .and_then(|keys| writer.write_value(&mut out, schema, value, keys.as_deref()))
         };
         result.map_err(|e| from_connect_error(topic, &e))?;
         let len = out.len();

@@ -395,7 +395,23 @@ impl ColumnMapping {
                     }
                 }))
             }
-            Converter::Numeric { .. } => {
+            // A fixed-scale decimal of up to 18 digits: its unscaled value
+            // straight from the digits (the text path parses the same
+            // digits with the column's scale, which PostgreSQL's `dscale`
+            // is).
+            Converter::Numeric {
+                mode,
+                scale,
+                vsd_schema,
+            } => {
+                if let (DecimalHandling::Precise, Some(scale), None) = (mode, scale, vsd_schema) {
+                    match numeric::binary_numeric_i64(b) {
+                        Some((unscaled, dscale)) if i32::from(dscale) == *scale => {
+                            return Ok(Value::Decimal(Decimal::new(unscaled, *scale)))
+                        }
+                        _ => {}
+                    }
+                }
                 let mut buf = [0u8; 64];
                 match numeric::binary_numeric_text(b, &mut buf) {
                     Ok(NumericText::Stack(len)) => self.convert_text(&buf[..len]),

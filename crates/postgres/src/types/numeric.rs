@@ -144,6 +144,44 @@ pub(crate) fn binary_numeric_text(
     }
 }
 
+/// A finite binary `NUMERIC` whose unscaled value (the digits with
+/// `dscale` fraction digits) fits an `i64`, as (unscaled, dscale); `None`
+/// otherwise (NaN, infinities, too many digits, malformed): the caller
+/// takes the text path.
+pub(crate) fn binary_numeric_i64(b: &[u8]) -> Option<(i64, u16)> {
+    let word = |i: usize| -> Option<u16> { Some(u16::from_be_bytes([*b.get(i)?, *b.get(i + 1)?])) };
+    let (ndigits, weight, sign, dscale) = (word(0)?, word(2)? as i16, word(4)?, word(6)?);
+    let (n, weight) = (usize::from(ndigits), i64::from(weight));
+    if b.len() != 8 + 2 * n || (sign != 0x0000 && sign != 0x4000) {
+        return None;
+    }
+    let int_groups = (weight + 1).max(0);
+    if int_groups * 4 + i64::from(dscale) > 18 {
+        return None;
+    }
+    let digit = |g: i64| -> Option<i64> {
+        let d = if g < 0 || g >= n as i64 {
+            0
+        } else {
+            word(8 + 2 * g as usize)?
+        };
+        (d <= 9999).then_some(i64::from(d))
+    };
+    let mut v = 0i64;
+    for g in 0..int_groups {
+        v = v * 10_000 + digit(g)?;
+    }
+    let mut left = i64::from(dscale);
+    let mut g = weight + 1;
+    while left > 0 {
+        let take = left.min(4) as u32;
+        v = v * 10i64.pow(take) + digit(g)? / 10i64.pow(4 - take);
+        left -= i64::from(take);
+        g += 1;
+    }
+    Some((if sign == 0x4000 { -v } else { v }, dscale))
+}
+
 /// The four decimal digits of a base-10000 digit, zero-padded.
 fn four_digits(d: u16) -> [u8; 4] {
     [
