@@ -1917,8 +1917,18 @@ impl Running {
                     snap.markers.finish().into_iter().collect()
                 }
             };
+            // The table is looked up once per run of rows of one table.
+            let mut table: Option<(usize, Arc<TableSchema>)> = None;
             for ((table_index, row), marker) in &ready {
-                let rec = self.snapshot_record(*table_index, row, *marker).await?;
+                let schema = match &table {
+                    Some((i, t)) if i == table_index => t.clone(),
+                    _ => {
+                        let t = self.snapshot_table(*table_index).await?;
+                        table = Some((*table_index, t.clone()));
+                        t
+                    }
+                };
+                let rec = self.snapshot_record(*table_index, &schema, row, *marker)?;
                 self.push(&mut out, rec);
             }
             // The rows go together, not one by one between records: they
@@ -1952,9 +1962,25 @@ impl Running {
         Ok(out)
     }
 
-    async fn snapshot_record(
+    /// The schema of snapshot table `table_index`.
+    async fn snapshot_table(&mut self, table_index: usize) -> Result<Arc<TableSchema>> {
+        let Phase::Snapshot(snap) = &self.phase else {
+            return Err(ConnectError::internal(
+                "snapshot record outside the snapshot",
+            ));
+        };
+        let oid = snap.oids[table_index];
+        self.table(oid).await?.ok_or_else(|| {
+            ConnectError::internal(format!(
+                "snapshot of a table that is not captured (oid {oid})"
+            ))
+        })
+    }
+
+    fn snapshot_record(
         &mut self,
         table_index: usize,
+        table: &TableSchema,
         row: &CopyRow,
         marker: SnapshotMarker,
     ) -> Result<SourceRecord> {
@@ -1963,14 +1989,8 @@ impl Running {
                 "snapshot record outside the snapshot",
             ));
         };
-        let (oid, lsn, ts_us, blocking) =
-            (snap.oids[table_index], snap.lsn, snap.ts_us, snap.blocking);
-        let table = self.table(oid).await?.ok_or_else(|| {
-            ConnectError::internal(format!(
-                "snapshot of a table that is not captured (oid {oid})"
-            ))
-        })?;
-        let (after, key) = self.row(&table, row)?;
+        let (lsn, ts_us, blocking) = (snap.lsn, snap.ts_us, snap.blocking);
+        let (after, key) = self.row(table, row)?;
         let Phase::Snapshot(snap) = &mut self.phase else {
             return Err(ConnectError::internal(
                 "snapshot record outside the snapshot",
