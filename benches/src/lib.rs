@@ -178,7 +178,7 @@ pub fn git_commit() -> Value {
 // /proc readers
 
 /// CPU time in clock ticks: user, system.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy, Default, PartialEq, Debug)]
 pub struct Ticks {
     pub user: u64,
     pub sys: u64,
@@ -199,22 +199,73 @@ impl Ticks {
     pub fn total(self) -> u64 {
         self.user + self.sys
     }
+
+    /// `self - o`, each part floored at zero.
+    pub fn saturating_sub(self, o: Ticks) -> Ticks {
+        Ticks {
+            user: self.user.saturating_sub(o.user),
+            sys: self.sys.saturating_sub(o.sys),
+        }
+    }
+}
+
+/// One `/proc/<pid>/stat` (or `/proc/<pid>/task/<tid>/stat`).
+pub struct Stat {
+    pub comm: String,
+    pub ppid: u32,
+    /// utime, stime: this process (all its threads), or this thread.
+    pub cpu: Ticks,
+    /// cutime, cstime: the children it has reaped.
+    pub children: Ticks,
+}
+
+pub fn read_stat(path: &Path) -> Option<Stat> {
+    let stat = fs::read_to_string(path).ok()?;
+    let open = stat.find('(')?;
+    let (head, rest) = stat.rsplit_once(')')?;
+    let comm = head.get(open + 1..)?.to_string();
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // `rest` starts at field 3 (state): ppid is field 4, utime 14, stime 15,
+    // cutime 16, cstime 17.
+    let num = |i: usize| f.get(i).and_then(|x| x.parse::<u64>().ok());
+    Some(Stat {
+        comm,
+        ppid: num(1)? as u32,
+        cpu: Ticks {
+            user: num(11)?,
+            sys: num(12)?,
+        },
+        children: Ticks {
+            user: num(13)?,
+            sys: num(14)?,
+        },
+    })
+}
+
+pub fn proc_stat(pid: u32) -> Option<Stat> {
+    read_stat(Path::new(&format!("/proc/{pid}/stat")))
 }
 
 /// utime and stime of a process (all its threads).
 pub fn proc_cpu_ticks(pid: u32) -> Option<Ticks> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (_, rest) = stat.rsplit_once(')')?;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // rest starts at field 3 (state); utime is field 14, stime field 15.
-    Some(Ticks {
-        user: fields.get(11)?.parse().ok()?,
-        sys: fields.get(12)?.parse().ok()?,
-    })
+    proc_stat(pid).map(|s| s.cpu)
 }
 
-/// (busy, total) jiffies of the whole machine.
-pub fn machine_cpu() -> Option<(u64, u64)> {
+/// The machine's CPU time (first line of /proc/stat), in clock ticks.
+#[derive(Clone, Copy, Debug)]
+pub struct MachineTicks {
+    /// user + nice + system: time charged to processes.
+    pub process: u64,
+    /// irq + softirq: interrupt work (loopback TCP is mostly softirq).
+    pub irq: u64,
+    /// Time the hypervisor gave to other guests.
+    pub steal: u64,
+    /// idle + iowait.
+    pub idle: u64,
+    pub total: u64,
+}
+
+pub fn machine_ticks() -> Option<MachineTicks> {
     let stat = fs::read_to_string("/proc/stat").ok()?;
     let line = stat.lines().next()?;
     let v: Vec<u64> = line
@@ -223,12 +274,22 @@ pub fn machine_cpu() -> Option<(u64, u64)> {
         .take(8)
         .filter_map(|x| x.parse().ok())
         .collect();
-    if v.len() < 5 {
+    if v.len() < 8 {
         return None;
     }
-    let total: u64 = v.iter().sum();
-    let idle = v[3] + v[4];
-    Some((total - idle, total))
+    // user nice system idle iowait irq softirq steal
+    Some(MachineTicks {
+        process: v[0] + v[1] + v[2],
+        irq: v[5] + v[6],
+        steal: v[7],
+        idle: v[3] + v[4],
+        total: v.iter().sum(),
+    })
+}
+
+/// (busy, total) jiffies of the whole machine.
+pub fn machine_cpu() -> Option<(u64, u64)> {
+    machine_ticks().map(|t| (t.total - t.idle, t.total))
 }
 
 /// The machine's CPU use between two [`machine_cpu`] readings, in % of all

@@ -187,6 +187,34 @@ pub fn create_schema(db: &Db, slots: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// Inserts the rows with ids `ids` into the benchmark table, generated
+/// from the id: `c` holds `c_min` to `c_min + c_spread - 1` characters of
+/// hex.
+pub fn insert_rows(
+    db: &Db,
+    ids: std::ops::RangeInclusive<u64>,
+    c_min: u64,
+    c_spread: u64,
+    limit: Duration,
+) -> Result<()> {
+    // md5 gives 32 characters; enough copies for the longest value.
+    let c_repeat = (c_min + c_spread - 1) / 32 + 1;
+    let (lo, hi) = (ids.start(), ids.end());
+    db.exec(
+        &format!(
+            "INSERT INTO {TABLE} (id, a, b, c, d, e, f)
+             SELECT i, (i % 100000)::int, i * 7919,
+                    left(repeat(md5(i::text), {c_repeat}), {c_min} + (i % {c_spread})::int),
+                    timestamptz '2024-01-01 00:00:00+00' + i * interval '1 second',
+                    ((i * 37) % 10000000) / 100.0,
+                    i % 2 = 0
+             FROM generate_series({lo}::bigint, {hi}::bigint) AS i"
+        ),
+        limit,
+    )?;
+    Ok(())
+}
+
 /// Generates `n` changes (70 % inserts, then 30 % updates of the first rows),
 /// `batch` rows per transaction, then checkpoints. Column `c` holds
 /// `c_min` to `c_min * 3 / 2 - 1` characters of hex (`c_min`: a multiple of
@@ -196,7 +224,7 @@ pub fn generate_backlog(db: &Db, n: u64, batch: u64, c_min: u64) -> Result<Backl
         c_min >= 20 && c_min.is_multiple_of(20) && c_min <= 200,
         "c_min {c_min}"
     );
-    let (c_repeat, c_spread) = (c_min / 20, c_min / 2);
+    let c_spread = c_min / 2;
     let updates = n * 3 / 10;
     let inserts = n - updates;
     crate::progress!(
@@ -208,18 +236,7 @@ pub fn generate_backlog(db: &Db, n: u64, batch: u64, c_min: u64) -> Result<Backl
     let mut lo = 1u64;
     while lo <= inserts {
         let hi = (lo + batch - 1).min(inserts);
-        db.exec(
-            &format!(
-                "INSERT INTO {TABLE} (id, a, b, c, d, e, f)
-                 SELECT i, (i % 100000)::int, i * 7919,
-                        left(repeat(md5(i::text), {c_repeat}), {c_min} + (i % {c_spread})::int),
-                        timestamptz '2024-01-01 00:00:00+00' + i * interval '1 second',
-                        ((i * 37) % 10000000) / 100.0,
-                        i % 2 = 0
-                 FROM generate_series({lo}::bigint, {hi}::bigint) AS i"
-            ),
-            limit,
-        )?;
+        insert_rows(db, lo..=hi, c_min, c_spread, limit)?;
         lo = hi + 1;
     }
     let mut lo = 1u64;

@@ -31,10 +31,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{json, Map, Value};
 use sluice_testkit::PgServer;
 
-use sluice_benches::pg::{create_schema, start_postgres, Db};
+use sluice_benches::pg::{create_schema, insert_rows, start_postgres, Db};
 use sluice_benches::{
-    bench_main, clock_ticks_per_second, fail, free_port, git_commit, machine, parse_count,
-    proc_status_kb, progress, round, Result, DB, POLL, PUBLICATION, TABLE,
+    bench_main, clock_ticks_per_second, fail, free_port, git_commit, machine, machine_ticks,
+    parse_count, proc_cpu_ticks, proc_stat, proc_status_kb, progress, read_stat, round,
+    MachineTicks, Result, Ticks, DB, POLL, PUBLICATION, TABLE,
 };
 
 /// How often the server's processes are listed again (their CPU is read at
@@ -143,74 +144,6 @@ fn parse_args() -> Result<Args> {
 // ---------------------------------------------------------------------------
 // /proc readers
 
-/// CPU time in clock ticks: user, system.
-#[derive(Clone, Copy, Default, PartialEq)]
-struct Ticks {
-    user: u64,
-    sys: u64,
-}
-
-impl Ticks {
-    fn add(self, o: Ticks) -> Ticks {
-        Ticks {
-            user: self.user + o.user,
-            sys: self.sys + o.sys,
-        }
-    }
-
-    fn sub(self, o: Ticks) -> Ticks {
-        Ticks {
-            user: self.user.saturating_sub(o.user),
-            sys: self.sys.saturating_sub(o.sys),
-        }
-    }
-
-    fn total(self) -> u64 {
-        self.user + self.sys
-    }
-}
-
-/// One `/proc/<pid>/stat` (or `/proc/<pid>/task/<tid>/stat`).
-struct Stat {
-    comm: String,
-    ppid: u32,
-    /// utime, stime: this process (all its threads), or this thread.
-    cpu: Ticks,
-    /// cutime, cstime: the children it has reaped.
-    children: Ticks,
-}
-
-fn read_stat(path: &Path) -> Option<Stat> {
-    let stat = fs::read_to_string(path).ok()?;
-    let open = stat.find('(')?;
-    let (head, rest) = stat.rsplit_once(')')?;
-    let comm = head.get(open + 1..)?.to_string();
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    // `rest` starts at field 3 (state): ppid is field 4, utime 14, stime 15,
-    // cutime 16, cstime 17.
-    let num = |i: usize| f.get(i).and_then(|x| x.parse::<u64>().ok());
-    Some(Stat {
-        comm,
-        ppid: num(1)? as u32,
-        cpu: Ticks {
-            user: num(11)?,
-            sys: num(12)?,
-        },
-        children: Ticks {
-            user: num(13)?,
-            sys: num(14)?,
-        },
-    })
-}
-
-fn proc_stat(pid: u32) -> Option<Stat> {
-    read_stat(Path::new(&format!("/proc/{pid}/stat")))
-}
-
-fn proc_cpu_ticks(pid: u32) -> Option<Ticks> {
-    proc_stat(pid).map(|s| s.cpu)
-}
-
 /// CPU time of a process's threads per thread name, busiest first.
 fn thread_ticks(pid: u32) -> BTreeMap<String, Vec<Ticks>> {
     let mut by_name: BTreeMap<String, Vec<Ticks>> = BTreeMap::new();
@@ -228,39 +161,6 @@ fn thread_ticks(pid: u32) -> BTreeMap<String, Vec<Ticks>> {
     by_name
 }
 
-/// The machine's CPU time (first line of /proc/stat), in clock ticks.
-#[derive(Clone, Copy)]
-struct MachineTicks {
-    /// user + nice + system: time charged to processes.
-    process: u64,
-    /// irq + softirq: interrupt work (loopback TCP is mostly softirq).
-    irq: u64,
-    /// Time the hypervisor gave to other guests.
-    steal: u64,
-    total: u64,
-}
-
-fn machine_cpu() -> Option<MachineTicks> {
-    let stat = fs::read_to_string("/proc/stat").ok()?;
-    let line = stat.lines().next()?;
-    let v: Vec<u64> = line
-        .split_whitespace()
-        .skip(1)
-        .take(8)
-        .filter_map(|x| x.parse().ok())
-        .collect();
-    if v.len() < 8 {
-        return None;
-    }
-    // user nice system idle iowait irq softirq steal
-    Some(MachineTicks {
-        process: v[0] + v[1] + v[2],
-        irq: v[5] + v[6],
-        steal: v[7],
-        total: v.iter().sum(),
-    })
-}
-
 /// The whole machine's CPU over a run, and this benchmark program's own.
 #[derive(Clone, Copy)]
 struct MachineCpu {
@@ -271,7 +171,7 @@ struct MachineCpu {
 impl MachineCpu {
     fn now() -> MachineCpu {
         MachineCpu {
-            machine: machine_cpu(),
+            machine: machine_ticks(),
             own: proc_cpu_ticks(std::process::id()),
         }
     }
@@ -284,7 +184,7 @@ fn machine_figures(before: MachineCpu, after: MachineCpu, ours: u64, ticks_per_s
     match (before.machine, after.machine) {
         (Some(a), Some(b)) if b.total > a.total => {
             let own = match (before.own, after.own) {
-                (Some(x), Some(y)) => y.sub(x).total(),
+                (Some(x), Some(y)) => y.saturating_sub(x).total(),
                 _ => 0,
             };
             let process = b.process - a.process;
@@ -424,20 +324,20 @@ impl ServerCpu {
             let Some(after) = proc_stat(self.postmaster) else {
                 break;
             };
-            postmaster = after.cpu.sub(self.postmaster_start);
-            let reaped = after.children.sub(self.reaped_start);
+            postmaster = after.cpu.saturating_sub(self.postmaster_start);
+            let reaped = after.children.saturating_sub(self.reaped_start);
             let mut alive = Ticks::default();
             let mut existed_then_exited = Ticks::default();
             for p in self.procs.values() {
                 if p.alive {
-                    alive = alive.add(p.last.sub(p.start));
+                    alive = alive + p.last.saturating_sub(p.start);
                 } else {
                     // Its whole lifetime is in cutime; the part before the
                     // measurement is not ours.
-                    existed_then_exited = existed_then_exited.add(p.start);
+                    existed_then_exited = existed_then_exited + p.start;
                 }
             }
-            total = reaped.add(alive).sub(existed_then_exited).add(postmaster);
+            total = (reaped + alive).saturating_sub(existed_then_exited) + postmaster;
             if before.children == after.children {
                 break;
             }
@@ -445,9 +345,9 @@ impl ServerCpu {
         let mut kinds: BTreeMap<&'static str, Ticks> = BTreeMap::new();
         for p in self.procs.values() {
             let e = kinds.entry(p.kind).or_default();
-            *e = e.add(p.last.sub(p.start));
+            *e = *e + p.last.saturating_sub(p.start);
         }
-        let attributed = kinds.values().fold(postmaster, |a, t| a.add(*t));
+        let attributed = kinds.values().fold(postmaster, |a, t| a + *t);
         ServerCpuFigures {
             total,
             postmaster,
@@ -707,18 +607,7 @@ fn create_table(db: &Db, n: u64) -> Result<Table> {
     while lo <= n {
         let hi = (lo + batch - 1).min(n);
         // c: 100–140 characters of hex (120 on average).
-        db.exec(
-            &format!(
-                "INSERT INTO {TABLE} (id, a, b, c, d, e, f)
-                 SELECT i, (i % 100000)::int, i * 7919,
-                        left(repeat(md5(i::text), 5), 100 + (i % 41)::int),
-                        timestamptz '2024-01-01 00:00:00+00' + i * interval '1 second',
-                        ((i * 37) % 10000000) / 100.0,
-                        i % 2 = 0
-                 FROM generate_series({lo}::bigint, {hi}::bigint) AS i"
-            ),
-            limit,
-        )?;
+        insert_rows(db, lo..=hi, 100, 41, limit)?;
         lo = hi + 1;
     }
     // Hint bits set, all pages frozen and all-visible, statistics (the
