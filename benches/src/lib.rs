@@ -316,6 +316,11 @@ impl ChildGuard {
         ChildGuard { child: Some(child) }
     }
 
+    /// The child's standard output, when it was piped (taken once).
+    pub fn take_stdout(&mut self) -> Option<std::process::ChildStdout> {
+        self.child.as_mut().and_then(|c| c.stdout.take())
+    }
+
     /// The child's pid (0 once reaped).
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map(Child::id).unwrap_or(0)
@@ -338,15 +343,21 @@ impl ChildGuard {
 
     /// SIGTERM, then waits up to `limit` (SIGKILL when dropped after that).
     pub fn terminate(&mut self, limit: Duration) -> Result<ExitStatus> {
+        self.signal("-TERM")?;
+        self.wait(limit)
+    }
+
+    /// Sends a signal (`kill`'s argument, e.g. `-INT`).
+    pub fn signal(&self, sig: &str) -> Result<()> {
         let pid = self.pid();
         let status = Command::new("kill")
-            .arg("-TERM")
+            .arg(sig)
             .arg(pid.to_string())
             .status()?;
         if !status.success() {
-            return fail(format!("kill -TERM {pid} failed"));
+            return fail(format!("kill {sig} {pid} failed"));
         }
-        self.wait(limit)
+        Ok(())
     }
 
     /// Waits up to `limit` for the child to exit.
@@ -358,7 +369,9 @@ impl ChildGuard {
                 return Ok(status);
             }
             if Instant::now() > deadline {
-                return fail(format!("process {pid} did not exit within {limit:?}"));
+                return fail(format!(
+                    "process {pid} did not exit within {limit:?}; killed"
+                ));
             }
             std::thread::sleep(Duration::from_millis(5));
         }

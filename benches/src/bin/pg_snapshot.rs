@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
@@ -34,7 +34,7 @@ use sluice_testkit::PgServer;
 use sluice_benches::pg::{create_schema, insert_rows, start_postgres, Db};
 use sluice_benches::{
     bench_main, clock_ticks_per_second, fail, free_port, git_commit, machine, machine_ticks,
-    parse_count, proc_cpu_ticks, proc_stat, proc_status_kb, progress, read_stat, round,
+    parse_count, proc_cpu_ticks, proc_stat, proc_status_kb, progress, read_stat, round, ChildGuard,
     MachineTicks, Result, Ticks, DB, POLL, PUBLICATION, TABLE,
 };
 
@@ -391,77 +391,6 @@ impl ServerCpuFigures {
 // ---------------------------------------------------------------------------
 // Child processes
 
-/// Kills the child (SIGKILL) and reaps it when dropped, unless it was waited for.
-struct ChildGuard {
-    child: Option<Child>,
-}
-
-impl ChildGuard {
-    fn new(child: Child) -> ChildGuard {
-        ChildGuard { child: Some(child) }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.as_ref().map(Child::id).unwrap_or(0)
-    }
-
-    fn try_wait(&mut self) -> Result<Option<ExitStatus>> {
-        match self.child.as_mut() {
-            Some(c) => {
-                let status = c.try_wait()?;
-                if status.is_some() {
-                    self.child = None;
-                }
-                Ok(status)
-            }
-            None => fail("child already reaped"),
-        }
-    }
-
-    /// SIGTERM, then waits up to `limit` (SIGKILL after that).
-    fn terminate(&mut self, limit: Duration) -> Result<ExitStatus> {
-        self.signal("-TERM")?;
-        self.wait(limit)
-    }
-
-    fn signal(&self, sig: &str) -> Result<()> {
-        let pid = self.pid();
-        let status = Command::new("kill")
-            .arg(sig)
-            .arg(pid.to_string())
-            .status()?;
-        if !status.success() {
-            return fail(format!("kill {sig} {pid} failed"));
-        }
-        Ok(())
-    }
-
-    fn wait(&mut self, limit: Duration) -> Result<ExitStatus> {
-        let deadline = Instant::now() + limit;
-        let pid = self.pid();
-        loop {
-            if let Some(status) = self.try_wait()? {
-                return Ok(status);
-            }
-            if Instant::now() > deadline {
-                return fail(format!(
-                    "process {pid} did not exit within {limit:?}; killed"
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-}
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
 /// A system-wide profile (`perf record -a -g`) while a run goes on.
 struct Profile {
     child: ChildGuard,
@@ -675,11 +604,7 @@ fn copy_text_size(pg: &PgServer, timeout: Duration) -> Result<(u64, u64)> {
             .stderr(Stdio::inherit())
             .spawn()?,
     );
-    let mut out = child
-        .child
-        .as_mut()
-        .and_then(|c| c.stdout.take())
-        .ok_or("no stdout")?;
+    let mut out = child.take_stdout().ok_or("no stdout")?;
     let mut buf = vec![0u8; 1 << 20];
     let (mut bytes, mut lines) = (0u64, 0u64);
     loop {
