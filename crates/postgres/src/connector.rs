@@ -1355,13 +1355,12 @@ impl Running {
                 continue;
             };
             let v = match tuple.column(i) {
-                ColumnRef::Data(b) if binary => mapping.convert_binary(b).map_err(|e| {
-                    ConnectError::data(format!(
-                        "{}.{} column {}: {e}",
-                        table.schema_name, table.table_name, plan.name
-                    ))
-                })?,
-                ColumnRef::Data(b) => mapping.convert_text(b).map_err(|e| {
+                ColumnRef::Data(b) => if binary {
+                    mapping.convert_binary(b)
+                } else {
+                    mapping.convert_text(b)
+                }
+                .map_err(|e| {
                     ConnectError::data(format!(
                         "{}.{} column {}: {e}",
                         table.schema_name, table.table_name, plan.name
@@ -1920,15 +1919,11 @@ impl Running {
             // The table is looked up once per run of rows of one table.
             let mut table: Option<(usize, Arc<TableSchema>)> = None;
             for ((table_index, row), marker) in &ready {
-                let schema = match &table {
-                    Some((i, t)) if i == table_index => t.clone(),
-                    _ => {
-                        let t = self.snapshot_table(*table_index).await?;
-                        table = Some((*table_index, t.clone()));
-                        t
-                    }
-                };
-                let rec = self.snapshot_record(*table_index, &schema, row, *marker)?;
+                if table.as_ref().is_none_or(|(i, _)| i != table_index) {
+                    table = Some((*table_index, self.snapshot_table(*table_index).await?));
+                }
+                let (_, schema) = table.as_ref().expect("looked up above");
+                let rec = self.snapshot_record(*table_index, schema, row, *marker)?;
                 self.push(&mut out, rec);
             }
             // The rows go together, not one by one between records: they
@@ -1984,18 +1979,13 @@ impl Running {
         row: &CopyRow,
         marker: SnapshotMarker,
     ) -> Result<SourceRecord> {
-        let Phase::Snapshot(snap) = &self.phase else {
-            return Err(ConnectError::internal(
-                "snapshot record outside the snapshot",
-            ));
-        };
-        let (lsn, ts_us, blocking) = (snap.lsn, snap.ts_us, snap.blocking);
         let (after, key) = self.row(table, row)?;
         let Phase::Snapshot(snap) = &mut self.phase else {
             return Err(ConnectError::internal(
                 "snapshot record outside the snapshot",
             ));
         };
+        let (lsn, ts_us, blocking) = (snap.lsn, snap.ts_us, snap.blocking);
         let source = match &snap.source_memo {
             Some((index, m, source)) if *index == table_index && *m == marker => source.clone(),
             _ => {

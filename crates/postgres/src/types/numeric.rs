@@ -49,50 +49,72 @@ pub(crate) enum NumericText {
     Heap(Vec<u8>),
 }
 
-/// The text `numeric_out` gives for a `NUMERIC` in its binary send format
-/// (`ndigits`, `weight`, `sign`, `dscale`, then `ndigits` base-10000
-/// digits, all big-endian 16-bit), so that binary values go through the
-/// very text conversion text values do.
+/// A `NUMERIC` in its binary send format: `ndigits`, `weight`, `sign`,
+/// `dscale`, then `ndigits` base-10000 digits, all big-endian 16-bit.
+struct BinaryNumeric<'a> {
+    sign: u16,
+    weight: i64,
+    dscale: u16,
+    digits: &'a [u8],
+}
+
+impl<'a> BinaryNumeric<'a> {
+    const POSITIVE: u16 = 0x0000;
+    const NEGATIVE: u16 = 0x4000;
+
+    /// `None` for a malformed value.
+    fn parse(b: &'a [u8]) -> Option<Self> {
+        let word =
+            |i: usize| -> Option<u16> { Some(u16::from_be_bytes([*b.get(i)?, *b.get(i + 1)?])) };
+        let (ndigits, weight, sign, dscale) = (word(0)?, word(2)? as i16, word(4)?, word(6)?);
+        let n = usize::from(ndigits);
+        if b.len() != 8 + 2 * n
+            || n > 0x7fff
+            || !matches!(sign, 0x0000 | 0x4000 | 0xC000 | 0xD000 | 0xF000)
+        {
+            return None;
+        }
+        let num = BinaryNumeric {
+            sign,
+            weight: i64::from(weight),
+            dscale,
+            digits: &b[8..],
+        };
+        (0..n as i64).all(|g| num.digit(g) <= 9999).then_some(num)
+    }
+
+    /// Base-10000 digit `g` (0 is the most significant; 0 outside the
+    /// stored digits).
+    fn digit(&self, g: i64) -> u16 {
+        match usize::try_from(g)
+            .ok()
+            .and_then(|g| self.digits.get(2 * g..2 * g + 2))
+        {
+            Some(d) => u16::from_be_bytes([d[0], d[1]]),
+            None => 0,
+        }
+    }
+}
+
+/// The text `numeric_out` gives for a binary `NUMERIC`, so that binary
+/// values go through the very text conversion text values do.
 pub(crate) fn binary_numeric_text(
     b: &[u8],
     buf: &mut [u8; 64],
 ) -> Result<NumericText, &'static str> {
-    let word = |i: usize| -> Option<u16> { Some(u16::from_be_bytes([*b.get(i)?, *b.get(i + 1)?])) };
-    let malformed = "malformed binary numeric";
-    let (Some(ndigits), Some(weight), Some(sign), Some(dscale)) =
-        (word(0), word(2), word(4), word(6))
-    else {
-        return Err(malformed);
-    };
-    let (ndigits, weight, dscale) = (
-        usize::from(ndigits),
-        i64::from(weight as i16),
-        usize::from(dscale),
-    );
-    if b.len() != 8 + 2 * ndigits || ndigits > 0x7fff {
-        return Err(malformed);
-    }
-    let special: Option<&'static [u8]> = match sign {
-        0x0000 | 0x4000 => None,
+    let num = BinaryNumeric::parse(b).ok_or("malformed binary numeric")?;
+    let special: Option<&'static [u8]> = match num.sign {
         0xC000 => Some(b"NaN"),
         0xD000 => Some(b"Infinity"),
         0xF000 => Some(b"-Infinity"),
-        _ => return Err(malformed),
+        _ => None,
     };
     if let Some(text) = special {
         buf[..text.len()].copy_from_slice(text);
         return Ok(NumericText::Stack(text.len()));
     }
-    let digit = |group: i64| -> u16 {
-        if group < 0 || group >= ndigits as i64 {
-            0
-        } else {
-            word(8 + 2 * group as usize).unwrap_or(0)
-        }
-    };
-    if (0..ndigits as i64).any(|g| digit(g) > 9999) {
-        return Err(malformed);
-    }
+    let (sign, weight, dscale) = (num.sign, num.weight, usize::from(num.dscale));
+    let digit = |g: i64| num.digit(g);
     let int_groups = (weight + 1).max(0) as usize;
     let len = 1 + (int_groups * 4).max(1) + 1 + dscale;
     let mut heap = Vec::new();
@@ -103,7 +125,7 @@ pub(crate) fn binary_numeric_text(
         &mut heap
     };
     let mut n = 0usize;
-    if sign == 0x4000 {
+    if sign == BinaryNumeric::NEGATIVE {
         out[n] = b'-';
         n += 1;
     }
@@ -149,37 +171,34 @@ pub(crate) fn binary_numeric_text(
 /// otherwise (NaN, infinities, too many digits, malformed): the caller
 /// takes the text path.
 pub(crate) fn binary_numeric_i64(b: &[u8]) -> Option<(i64, u16)> {
-    let word = |i: usize| -> Option<u16> { Some(u16::from_be_bytes([*b.get(i)?, *b.get(i + 1)?])) };
-    let (ndigits, weight, sign, dscale) = (word(0)?, word(2)? as i16, word(4)?, word(6)?);
-    let (n, weight) = (usize::from(ndigits), i64::from(weight));
-    if b.len() != 8 + 2 * n || (sign != 0x0000 && sign != 0x4000) {
+    let num = BinaryNumeric::parse(b)?;
+    if num.sign != BinaryNumeric::POSITIVE && num.sign != BinaryNumeric::NEGATIVE {
         return None;
     }
-    let int_groups = (weight + 1).max(0);
-    if int_groups * 4 + i64::from(dscale) > 18 {
+    let int_groups = (num.weight + 1).max(0);
+    if int_groups * 4 + i64::from(num.dscale) > 18 {
         return None;
     }
-    let digit = |g: i64| -> Option<i64> {
-        let d = if g < 0 || g >= n as i64 {
-            0
-        } else {
-            word(8 + 2 * g as usize)?
-        };
-        (d <= 9999).then_some(i64::from(d))
-    };
     let mut v = 0i64;
     for g in 0..int_groups {
-        v = v * 10_000 + digit(g)?;
+        v = v * 10_000 + i64::from(num.digit(g));
     }
-    let mut left = i64::from(dscale);
-    let mut g = weight + 1;
+    let mut left = i64::from(num.dscale);
+    let mut g = num.weight + 1;
     while left > 0 {
         let take = left.min(4) as u32;
-        v = v * 10i64.pow(take) + digit(g)? / 10i64.pow(4 - take);
+        v = v * 10i64.pow(take) + i64::from(num.digit(g)) / 10i64.pow(4 - take);
         left -= i64::from(take);
         g += 1;
     }
-    Some((if sign == 0x4000 { -v } else { v }, dscale))
+    Some((
+        if num.sign == BinaryNumeric::NEGATIVE {
+            -v
+        } else {
+            v
+        },
+        num.dscale,
+    ))
 }
 
 /// The four decimal digits of a base-10000 digit, zero-padded.
