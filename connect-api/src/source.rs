@@ -123,6 +123,16 @@ pub trait SourceTask: Send {
         Ok(())
     }
 
+    /// Whether the records of the `poll` that just returned end a milestone
+    /// whose offsets should be committed as soon as the sink has
+    /// acknowledged them, rather than at the next `offset.flush.interval.ms`
+    /// tick: the end of a snapshot, which a crash before that commit would
+    /// make the task redo from the start. Asked once after every non-empty
+    /// `poll`; the worker then waits for the sink to flush and commits.
+    fn commit_promptly(&mut self) -> bool {
+        false
+    }
+
     /// Releases resources. Called once, after the last `poll`.
     async fn stop(&mut self) -> Result<()>;
 }

@@ -496,6 +496,9 @@ struct Running {
     pending_blocking: Vec<TableId>,
     /// True when every emitted record has been committed.
     all_committed: bool,
+    /// A snapshot ended with the last poll's records: ask the worker to
+    /// commit them as soon as they are durable.
+    commit_promptly: bool,
     last_status: Instant,
     last_heartbeat: Instant,
     /// Debezium's metrics of this connector.
@@ -555,6 +558,7 @@ impl Running {
             chunk_counter: 0,
             pending_blocking: Vec::new(),
             all_committed: true,
+            commit_promptly: false,
             last_status: Instant::now(),
             last_heartbeat: Instant::now(),
             monitor: None,
@@ -2055,6 +2059,7 @@ impl Running {
         };
         let snap = *snap;
         snap.progress.completed();
+        self.commit_promptly = true;
         snap.reporter.abort();
         tracing::info!(duration = ?snap.progress.duration(), "snapshot completed");
         if snap.blocking {
@@ -2647,6 +2652,13 @@ impl SourceTask for PostgresTask {
         }
         r.metrics.events(false, out.len());
         Ok(out)
+    }
+
+    fn commit_promptly(&mut self) -> bool {
+        // The end of a snapshot: committing it late risks doing it again.
+        self.running
+            .as_mut()
+            .is_some_and(|r| std::mem::take(&mut r.commit_promptly))
     }
 
     async fn commit(&mut self, committed: &[(SourcePartition, SourceOffset)]) -> Result<()> {

@@ -139,6 +139,8 @@ struct Batch {
     id: u64,
     records: Vec<SourceRecord>,
     _permit: Option<OwnedSemaphorePermit>,
+    /// Commit as soon as this batch is durable ([`SourceTask::commit_promptly`]).
+    commit_promptly: bool,
 }
 
 impl TaskRunner {
@@ -391,6 +393,7 @@ impl TaskRunner {
             if records.is_empty() {
                 continue;
             }
+            let commit_promptly = task.commit_promptly();
             let mut records = records;
             while !records.is_empty() {
                 let rest = if records.len() > self.settings.max_batch_size {
@@ -419,6 +422,8 @@ impl TaskRunner {
                             id,
                             records: std::mem::take(&mut records),
                             _permit: permit,
+                            // The last part of the poll's records.
+                            commit_promptly: commit_promptly && rest.is_empty(),
                         })
                         .await
                         .is_err()
@@ -888,9 +893,13 @@ impl Deliverer {
                 biased;
                 batch = rx.recv() => match batch {
                     Some(batch) => {
+                        let commit_promptly = batch.commit_promptly;
                         if let Err(e) = self.accept(sink.as_mut(), batch, &ack_cb).await {
                             result = Err(e);
                             break;
+                        }
+                        if commit_promptly {
+                            self.commit_now(sink.as_mut()).await;
                         }
                     }
                     None => break,
@@ -909,16 +918,7 @@ impl Deliverer {
         // Stop taking new batches; what is queued but not accepted is not
         // durable and will be re-read after a restart.
         rx.close();
-        match tokio::time::timeout(self.settings.offset_flush_timeout, sink.flush()).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                tracing::warn!(connector = %self.settings.connector, "sink flush failed: {e}")
-            }
-            Err(_) => tracing::warn!(
-                connector = %self.settings.connector,
-                "sink did not acknowledge everything within offset.flush.timeout.ms; committing what is durable"
-            ),
-        }
+        self.flush_sink(sink.as_mut()).await;
         if let Err(e) = self.commit().await {
             tracing::error!(connector = %self.settings.connector, "final offset commit failed: {e}");
             result = result.and(Err(e));
@@ -945,6 +945,7 @@ impl Deliverer {
             id,
             records,
             _permit,
+            commit_promptly: _,
         } = batch;
         let serialized = self.converting.convert(records)?;
         self.topics.record(&self.settings, &serialized);
@@ -955,6 +956,32 @@ impl Deliverer {
         }
         let ack = self.metrics.track(id, &serialized, ack_cb.clone());
         sink.accept(serialized, ack).await
+    }
+
+    /// Waits up to `offset.flush.timeout.ms` for the sink to acknowledge
+    /// everything it accepted; a failure or timeout is logged (what is
+    /// durable is committed all the same).
+    async fn flush_sink(&self, sink: &mut dyn Sink) {
+        match tokio::time::timeout(self.settings.offset_flush_timeout, sink.flush()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(connector = %self.settings.connector, "sink flush failed: {e}")
+            }
+            Err(_) => tracing::warn!(
+                connector = %self.settings.connector,
+                "sink did not acknowledge everything within offset.flush.timeout.ms; committing what is durable"
+            ),
+        }
+    }
+
+    /// Flushes the sink and commits what is durable, right away (a batch
+    /// the source asked to commit promptly). A failure is logged; the next
+    /// tick commits again.
+    async fn commit_now(&mut self, sink: &mut dyn Sink) {
+        self.flush_sink(sink).await;
+        if let Err(e) = self.commit().await {
+            tracing::warn!(connector = %self.settings.connector, "offset commit failed, will retry: {e}");
+        }
     }
 
     async fn commit(&mut self) -> Result<(), ConnectError> {

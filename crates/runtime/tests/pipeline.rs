@@ -443,3 +443,108 @@ async fn failed_records_go_to_the_dead_letter_queue_and_the_rest_flows() {
     assert_eq!(ok.len(), 17);
     assert_eq!(stored(&store), Some(19));
 }
+
+/// Returns its batches, then nothing; says the batch at `milestone` ends a
+/// milestone (`SourceTask::commit_promptly`).
+struct MilestoneSource {
+    batches: VecDeque<Vec<SourceRecord>>,
+    polls: usize,
+    milestone: Option<usize>,
+}
+
+#[async_trait]
+impl SourceTask for MilestoneSource {
+    async fn start(&mut self, _context: SourceTaskContext) -> Result<()> {
+        Ok(())
+    }
+    async fn poll(&mut self) -> Result<Vec<SourceRecord>> {
+        match self.batches.pop_front() {
+            Some(b) => {
+                self.polls += 1;
+                Ok(b)
+            }
+            None => {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                Ok(Vec::new())
+            }
+        }
+    }
+    fn commit_promptly(&mut self) -> bool {
+        self.milestone == Some(self.polls)
+    }
+    async fn stop(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Acknowledges every batch as durable when it takes it.
+struct DurableSink;
+
+#[async_trait]
+impl Sink for DurableSink {
+    async fn accept(&mut self, _batch: Vec<SerializedRecord>, ack: BatchAck) -> Result<()> {
+        ack.durable();
+        Ok(())
+    }
+    async fn flush(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// With a flush interval of an hour, what the store holds a second after
+/// three batches were delivered (the second one ending a milestone when
+/// `milestone` says so).
+async fn stored_before_the_interval(milestone: Option<usize>) -> Option<i64> {
+    let parts = Arc::new(Mutex::new(Some(TaskParts {
+        stage_classes: Default::default(),
+        task: Box::new(MilestoneSource {
+            // 25 records with a batch size of 10: the milestone poll is
+            // delivered as three batches, the last of which asks.
+            batches: vec![records(0..5), records(5..30), records(30..35)].into(),
+            polls: 0,
+            milestone,
+        }),
+        task_config: Default::default(),
+        transforms: vec![],
+        key_converter: Arc::new(RawConverter),
+        value_converter: Arc::new(RawConverter),
+        sink: Box::new(DurableSink),
+    })));
+    let store = Arc::new(MemoryOffsetStore::default());
+    let mut settings = settings();
+    settings.offset_flush_interval = Duration::from_secs(3600);
+    let runner = TaskRunner {
+        settings,
+        factory: Arc::new(move || {
+            parts
+                .lock()
+                .unwrap()
+                .take()
+                .ok_or_else(|| ConnectError::internal("started twice"))
+        }),
+        offsets: store.clone(),
+        status: Arc::new(MemoryStatusStore::new()),
+    };
+    let (control, control_rx) = watch::channel(TargetState::Started);
+    let handle = tokio::spawn(runner.run(control_rx));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before_stop = stored(&store);
+    control.send_replace(TargetState::Stopped);
+    let failure = tokio::time::timeout(Duration::from_secs(5), handle)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(failure.is_none());
+    // Stopping commits everything in any case.
+    assert_eq!(stored(&store), Some(34));
+    before_stop
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_milestone_is_committed_as_soon_as_it_is_durable() {
+    // The second poll (records 5–29) ends a milestone: committed at once,
+    // though the next tick is an hour away; the third poll waits for it.
+    assert_eq!(stored_before_the_interval(Some(2)).await, Some(29));
+    // Without one, nothing is committed before the interval.
+    assert_eq!(stored_before_the_interval(None).await, None);
+}
