@@ -437,14 +437,24 @@ impl BinaryCopyParser {
                 self.header_done = true;
                 continue;
             }
-            match tuple_len(&data)? {
-                Some(TupleLen::Trailer) => {
+            match parse_tuple(&data)? {
+                Some(BinaryTuple::Trailer) => {
                     let _ = data.split_to(2);
                     self.trailer_seen = true;
                 }
-                Some(TupleLen::Row(len, fields)) => {
-                    let tuple = data.split_to(len);
-                    rows.push(CopyRow::from_binary_tuple(tuple, fields)?);
+                Some(BinaryTuple::Row(len, fields)) => {
+                    // PostgreSQL sends a row per message: then the row is
+                    // the whole piece, taken without a new reference.
+                    let tuple = if len == data.len() {
+                        std::mem::take(&mut data)
+                    } else {
+                        data.split_to(len)
+                    };
+                    rows.push(CopyRow {
+                        data: tuple,
+                        fields,
+                        binary: true,
+                    });
                 }
                 None => break,
             }
@@ -463,72 +473,51 @@ impl BinaryCopyParser {
     }
 }
 
-enum TupleLen {
+enum BinaryTuple {
     Trailer,
-    /// Bytes of the whole tuple, and its field count.
-    Row(usize, usize),
+    /// Bytes of the whole tuple, and where each field is in it.
+    Row(usize, Vec<(u32, u32)>),
 }
 
-/// The length of the tuple at the start of `b`, or `None` when `b` does
-/// not hold all of it yet.
-fn tuple_len(b: &[u8]) -> Result<Option<TupleLen>, String> {
+/// The tuple at the start of `b` (one pass: lengths checked and field spans
+/// taken together), or `None` when `b` does not hold all of it yet.
+fn parse_tuple(b: &[u8]) -> Result<Option<BinaryTuple>, String> {
     if b.len() < 2 {
         return Ok(None);
     }
     let count = i16::from_be_bytes([b[0], b[1]]);
     if count == -1 {
-        return Ok(Some(TupleLen::Trailer));
+        return Ok(Some(BinaryTuple::Trailer));
     }
     if count < 0 {
         return Err(format!("binary COPY tuple with {count} fields"));
     }
+    let mut fields = Vec::with_capacity(count as usize);
     let mut at = 2usize;
     for _ in 0..count {
-        if b.len() < at + 4 {
+        let Some(len) = b.get(at..at + 4) else {
             return Ok(None);
-        }
-        let len = i32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+        };
+        let len = i32::from_be_bytes([len[0], len[1], len[2], len[3]]);
         at += 4;
         match len {
-            -1 => {}
+            -1 => fields.push(NULL_FIELD),
             n if n < 0 => return Err(format!("binary COPY field of length {n}")),
-            n => at += n as usize,
+            n => {
+                let end = at + n as usize;
+                fields.push((at as u32, end as u32));
+                at = end;
+            }
         }
     }
     if b.len() < at {
         return Ok(None);
     }
-    Ok(Some(TupleLen::Row(at, count as usize)))
-}
-
-impl CopyRow {
-    /// A row of one whole binary tuple (checked by [`tuple_len`]).
-    fn from_binary_tuple(tuple: Bytes, count: usize) -> Result<CopyRow, String> {
-        if tuple.len() >= u32::MAX as usize {
-            return Err(format!(
-                "binary COPY tuple of {} bytes is too long",
-                tuple.len()
-            ));
-        }
-        let b = &tuple[..];
-        let mut fields = Vec::with_capacity(count);
-        let mut at = 2usize;
-        for _ in 0..count {
-            let len = i32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
-            at += 4;
-            if len < 0 {
-                fields.push(NULL_FIELD);
-            } else {
-                fields.push((at as u32, (at + len as usize) as u32));
-                at += len as usize;
-            }
-        }
-        Ok(CopyRow {
-            data: tuple,
-            fields,
-            binary: true,
-        })
+    // Spans are u32 offsets.
+    if at >= u32::MAX as usize {
+        return Err(format!("binary COPY tuple of {at} bytes is too long"));
     }
+    Ok(Some(BinaryTuple::Row(at, fields)))
 }
 
 /// Parses one line of `COPY … TO STDOUT` text format into column values:
