@@ -135,6 +135,41 @@ fn settings() -> TaskSettings {
     }
 }
 
+/// The parts of one task run: `task` into `sink` with raw converters and no
+/// transforms.
+fn parts(task: impl SourceTask + 'static, sink: impl Sink + 'static) -> TaskParts {
+    TaskParts {
+        stage_classes: Default::default(),
+        task: Box::new(task),
+        task_config: Default::default(),
+        transforms: vec![],
+        key_converter: Arc::new(RawConverter),
+        value_converter: Arc::new(RawConverter),
+        sink: Box::new(sink),
+    }
+}
+
+/// A runner that starts `parts` once (a second start fails with `again`).
+fn runner(
+    parts: TaskParts,
+    settings: TaskSettings,
+    offsets: Arc<MemoryOffsetStore>,
+    status: Arc<MemoryStatusStore>,
+    again: fn() -> ConnectError,
+) -> TaskRunner {
+    let parts = Mutex::new(Some(parts));
+    TaskRunner {
+        settings,
+        factory: Arc::new(move || parts.lock().unwrap().take().ok_or_else(again)),
+        offsets,
+        status,
+    }
+}
+
+fn started_twice() -> ConnectError {
+    ConnectError::internal("started twice")
+}
+
 fn stored(store: &MemoryOffsetStore) -> Option<i64> {
     store
         .get("c", &partition())
@@ -145,32 +180,22 @@ fn stored(store: &MemoryOffsetStore) -> Option<i64> {
 async fn offsets_follow_the_acknowledged_prefix_only() {
     let (ack_tx, mut ack_rx) = mpsc::unbounded_channel();
     let commits = Arc::new(Mutex::new(Vec::new()));
-    let parts = Arc::new(Mutex::new(Some(TaskParts {
-        stage_classes: Default::default(),
-        task: Box::new(ScriptedSource {
+    let parts = parts(
+        ScriptedSource {
             batches: vec![records(0..10), records(10..20), records(20..30)].into(),
             commits: commits.clone(),
-        }),
-        task_config: Default::default(),
-        transforms: vec![],
-        key_converter: Arc::new(RawConverter),
-        value_converter: Arc::new(RawConverter),
-        sink: Box::new(HoldingSink { acks: ack_tx }),
-    })));
+        },
+        HoldingSink { acks: ack_tx },
+    );
     let store = Arc::new(MemoryOffsetStore::default());
     let status = Arc::new(MemoryStatusStore::new());
-    let runner = TaskRunner {
-        settings: settings(),
-        factory: Arc::new(move || {
-            parts
-                .lock()
-                .unwrap()
-                .take()
-                .ok_or_else(|| ConnectError::internal("started twice"))
-        }),
-        offsets: store.clone(),
-        status: status.clone(),
-    };
+    let runner = runner(
+        parts,
+        settings(),
+        store.clone(),
+        status.clone(),
+        started_twice,
+    );
     let (control, control_rx) = watch::channel(TargetState::Started);
     let handle = tokio::spawn(runner.run(control_rx));
 
@@ -222,32 +247,18 @@ async fn offsets_follow_the_acknowledged_prefix_only() {
 async fn a_lost_acknowledgement_fails_the_task_and_commits_only_what_was_durable() {
     let (ack_tx, mut ack_rx) = mpsc::unbounded_channel();
     let commits = Arc::new(Mutex::new(Vec::new()));
-    let parts = Arc::new(Mutex::new(Some(TaskParts {
-        stage_classes: Default::default(),
-        task: Box::new(ScriptedSource {
+    let parts = parts(
+        ScriptedSource {
             batches: vec![records(0..10), records(10..20)].into(),
             commits,
-        }),
-        task_config: Default::default(),
-        transforms: vec![],
-        key_converter: Arc::new(RawConverter),
-        value_converter: Arc::new(RawConverter),
-        sink: Box::new(HoldingSink { acks: ack_tx }),
-    })));
+        },
+        HoldingSink { acks: ack_tx },
+    );
     let store = Arc::new(MemoryOffsetStore::default());
     let status = Arc::new(MemoryStatusStore::new());
-    let runner = TaskRunner {
-        settings: settings(),
-        factory: Arc::new(move || {
-            parts
-                .lock()
-                .unwrap()
-                .take()
-                .ok_or_else(|| ConnectError::config("no second start in this test"))
-        }),
-        offsets: store.clone(),
-        status: status.clone(),
-    };
+    let runner = runner(parts, settings(), store.clone(), status.clone(), || {
+        ConnectError::config("no second start in this test")
+    });
     let (_control, control_rx) = watch::channel(TargetState::Started);
     let handle = tokio::spawn(runner.run(control_rx));
     let b0 = ack_rx.recv().await.unwrap();
@@ -275,34 +286,24 @@ async fn a_lost_acknowledgement_fails_the_task_and_commits_only_what_was_durable
 async fn the_final_commit_on_stop_reaches_the_store_and_the_source() {
     let (ack_tx, mut ack_rx) = mpsc::unbounded_channel();
     let commits = Arc::new(Mutex::new(Vec::new()));
-    let parts = Arc::new(Mutex::new(Some(TaskParts {
-        stage_classes: Default::default(),
-        task: Box::new(ScriptedSource {
+    let parts = parts(
+        ScriptedSource {
             batches: vec![records(0..10)].into(),
             commits: commits.clone(),
-        }),
-        task_config: Default::default(),
-        transforms: vec![],
-        key_converter: Arc::new(RawConverter),
-        value_converter: Arc::new(RawConverter),
-        sink: Box::new(HoldingSink { acks: ack_tx }),
-    })));
+        },
+        HoldingSink { acks: ack_tx },
+    );
     let store = Arc::new(MemoryOffsetStore::default());
     let mut settings = settings();
     // No periodic commit during the test: only the one on stop.
     settings.offset_flush_interval = Duration::from_secs(3600);
-    let runner = TaskRunner {
+    let runner = runner(
+        parts,
         settings,
-        factory: Arc::new(move || {
-            parts
-                .lock()
-                .unwrap()
-                .take()
-                .ok_or_else(|| ConnectError::internal("started twice"))
-        }),
-        offsets: store.clone(),
-        status: Arc::new(MemoryStatusStore::new()),
-    };
+        store.clone(),
+        Arc::new(MemoryStatusStore::new()),
+        started_twice,
+    );
     let (control, control_rx) = watch::channel(TargetState::Started);
     let handle = tokio::spawn(runner.run(control_rx));
     ack_rx.recv().await.unwrap().durable();
@@ -354,7 +355,7 @@ impl Sink for KeepingSink {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_records_go_to_the_dead_letter_queue_and_the_rest_flows() {
     let written = Arc::new(Mutex::new(Vec::new()));
-    let parts = Arc::new(Mutex::new(Some(TaskParts {
+    let parts = TaskParts {
         stage_classes: sluice_runtime::task::StageClasses {
             transforms: vec!["com.example.FailOnSevens".into()],
             key_converter: "raw".into(),
@@ -371,7 +372,7 @@ async fn failed_records_go_to_the_dead_letter_queue_and_the_rest_flows() {
         sink: Box::new(KeepingSink {
             batches: written.clone(),
         }),
-    })));
+    };
     let store = Arc::new(MemoryOffsetStore::default());
     let mut s = settings();
     s.tolerate_errors = true;
@@ -379,18 +380,13 @@ async fn failed_records_go_to_the_dead_letter_queue_and_the_rest_flows() {
         topic: Arc::from("dlq"),
         context_headers: true,
     });
-    let runner = TaskRunner {
-        settings: s,
-        factory: Arc::new(move || {
-            parts
-                .lock()
-                .unwrap()
-                .take()
-                .ok_or_else(|| ConnectError::internal("started twice"))
-        }),
-        offsets: store.clone(),
-        status: Arc::new(MemoryStatusStore::new()),
-    };
+    let runner = runner(
+        parts,
+        s,
+        store.clone(),
+        Arc::new(MemoryStatusStore::new()),
+        started_twice,
+    );
     let (control, control_rx) = watch::channel(TargetState::Started);
     let handle = tokio::spawn(runner.run(control_rx));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
@@ -495,36 +491,26 @@ impl Sink for DurableSink {
 /// three batches were delivered (the second one ending a milestone when
 /// `milestone` says so).
 async fn stored_before_the_interval(milestone: Option<usize>) -> Option<i64> {
-    let parts = Arc::new(Mutex::new(Some(TaskParts {
-        stage_classes: Default::default(),
-        task: Box::new(MilestoneSource {
+    let parts = parts(
+        MilestoneSource {
             // 25 records with a batch size of 10: the milestone poll is
             // delivered as three batches, the last of which asks.
             batches: vec![records(0..5), records(5..30), records(30..35)].into(),
             polls: 0,
             milestone,
-        }),
-        task_config: Default::default(),
-        transforms: vec![],
-        key_converter: Arc::new(RawConverter),
-        value_converter: Arc::new(RawConverter),
-        sink: Box::new(DurableSink),
-    })));
+        },
+        DurableSink,
+    );
     let store = Arc::new(MemoryOffsetStore::default());
     let mut settings = settings();
     settings.offset_flush_interval = Duration::from_secs(3600);
-    let runner = TaskRunner {
+    let runner = runner(
+        parts,
         settings,
-        factory: Arc::new(move || {
-            parts
-                .lock()
-                .unwrap()
-                .take()
-                .ok_or_else(|| ConnectError::internal("started twice"))
-        }),
-        offsets: store.clone(),
-        status: Arc::new(MemoryStatusStore::new()),
-    };
+        store.clone(),
+        Arc::new(MemoryStatusStore::new()),
+        started_twice,
+    );
     let (control, control_rx) = watch::channel(TargetState::Started);
     let handle = tokio::spawn(runner.run(control_rx));
     tokio::time::sleep(Duration::from_secs(1)).await;
