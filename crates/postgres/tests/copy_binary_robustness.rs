@@ -121,7 +121,7 @@ fn random_pieces<'a>(rng: &mut Rng, data: &'a [u8], max: usize) -> Vec<&'a [u8]>
 
 #[test]
 fn generated_streams_parse_to_their_fields_whole_and_in_pieces() {
-    let mut rng = Rng(0x5EED_0F_C0FFEE);
+    let mut rng = Rng(0x5EED_0FC0_FFEE);
     for _ in 0..400 {
         let (stream, tuples) = random_stream(&mut rng);
         let (rows, complete) = parse(&[&stream]).unwrap();
@@ -154,7 +154,7 @@ fn a_stream_cut_short_is_never_complete() {
 
 #[test]
 fn corrupted_and_random_input_is_refused_or_waited_on_never_a_panic() {
-    let mut rng = Rng(0xBAD_B17E5);
+    let mut rng = Rng(0xBADB_17E5);
     for round in 0..3000 {
         let (mut stream, _) = random_stream(&mut rng);
         if round % 3 == 0 {
