@@ -264,7 +264,12 @@ impl TaskRunner {
         // deliverer has finished (a watch receiver of a dropped sender
         // reports no change).
         let commit_tx = Arc::new(commit_tx);
-        let spent = Arc::new(SpentRecords::new(queue_batches));
+        // Spent records wait for the poll loop only outside a byte budget.
+        let spent = Arc::new(SpentRecords::new(if bytes.is_some() {
+            0
+        } else {
+            queue_batches
+        }));
         let deliverer = Deliverer {
             settings: self.settings.clone(),
             tracker: tracker.clone(),
@@ -471,9 +476,11 @@ struct Converting {
 /// between conversions, so the reference counts the source clones for its
 /// next records are not touched from both sides with every record.
 ///
-/// Memory stays bounded: when more than `limit` batches wait (the poll loop
+/// Memory stays bounded: when `limit` batches wait already (the poll loop
 /// is not coming back soon, e.g. it waits for changes), the deliverer frees
-/// the batch itself.
+/// the batch itself — so at most a queue's worth of records wait here. With
+/// a byte budget (`max.queue.size.in.bytes`) the limit is 0: records are
+/// freed by the deliverer, and the budget bounds all of their memory.
 struct SpentRecords {
     batches: Mutex<Vec<Vec<SourceRecord>>>,
     limit: usize,
@@ -483,7 +490,7 @@ impl SpentRecords {
     fn new(limit: usize) -> Self {
         SpentRecords {
             batches: Mutex::new(Vec::new()),
-            limit: limit.max(1),
+            limit,
         }
     }
 
@@ -1055,5 +1062,9 @@ mod tests {
         assert!(spent.batches.lock().unwrap().is_empty());
         spent.put(batch(2));
         assert_eq!(spent.batches.lock().unwrap().len(), 1);
+        // A limit of 0 (a byte budget) keeps nothing.
+        let none = SpentRecords::new(0);
+        none.put(batch(4));
+        assert!(none.batches.lock().unwrap().is_empty());
     }
 }
