@@ -663,3 +663,77 @@ fn repeated_nested_structs_are_written_exactly_as_without_a_cache() {
         render(&uncached, Some(&outer), &wrap(&good))
     );
 }
+
+#[test]
+fn struct_fields_render_as_their_values_do_alone() {
+    // Struct fields of the common primitive types take a shorter path than
+    // other values; they must give the bytes the value gives on its own.
+    use sluice_connect_api::data::logical;
+    let named = |b: SchemaBuilder, n: &str| b.name(n).build();
+    let cases: Vec<(SchemaRef, Value)> = vec![
+        (SchemaBuilder::int32().build(), Value::Int32(-2_147_483_648)),
+        (
+            named(SchemaBuilder::int32(), logical::DATE),
+            Value::Int32(19_000),
+        ),
+        (SchemaBuilder::int64().build(), Value::Int64(i64::MIN)),
+        (SchemaBuilder::int64().build(), Value::Int64(0)),
+        (
+            named(SchemaBuilder::int64(), logical::TIMESTAMP),
+            Value::Int64(1_700_000_000_123),
+        ),
+        (
+            SchemaBuilder::string().build(),
+            Value::String("a\"b\\c\n\u{1}é".into()),
+        ),
+        (
+            named(SchemaBuilder::string(), "io.debezium.time.ZonedTimestamp"),
+            Value::String("2024-01-01T00:00:01Z".into()),
+        ),
+        (SchemaBuilder::boolean().build(), Value::Boolean(true)),
+        (SchemaBuilder::boolean().build(), Value::Boolean(false)),
+        (SchemaBuilder::int32().optional().build(), Value::Null),
+        (
+            SchemaBuilder::string()
+                .optional()
+                .default_value(Value::String("dflt".into()))
+                .build(),
+            Value::Null,
+        ),
+        // Mismatched types go the general way (and fail there).
+        (SchemaBuilder::int64().build(), Value::Int32(7)),
+        // A string under the Decimal name is refused like any non-decimal.
+        (
+            named(SchemaBuilder::string(), logical::DECIMAL),
+            Value::String("1.5".into()),
+        ),
+    ];
+    for settings in [
+        vec![("schemas.enable", "false")],
+        vec![
+            ("schemas.enable", "false"),
+            ("replace.null.with.default", "false"),
+        ],
+    ] {
+        let c = json(&settings);
+        for (schema, value) in &cases {
+            let alone = c.from_connect("t", Some(schema), value);
+            let row = SchemaBuilder::struct_().field("f", schema.clone()).build();
+            let mut s = Struct::new(row.clone());
+            s.put("f", value.clone()).unwrap();
+            let in_struct = c.from_connect("t", Some(&row), &Value::Struct(s));
+            match alone {
+                Ok(bytes) => {
+                    let alone = String::from_utf8(bytes.unwrap()).unwrap();
+                    let in_struct = String::from_utf8(in_struct.unwrap().unwrap()).unwrap();
+                    assert_eq!(
+                        in_struct,
+                        format!("{{\"f\":{alone}}}"),
+                        "{schema:?} {value:?}"
+                    );
+                }
+                Err(_) => assert!(in_struct.is_err(), "{schema:?} {value:?}"),
+            }
+        }
+    }
+}

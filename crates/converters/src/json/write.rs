@@ -199,6 +199,13 @@ fn push_json_float(out: &mut Vec<u8>, v: f32) {
     }
 }
 
+/// Whether `schema` is not a `Decimal` (whose values `write_with_schema`
+/// checks before their type).
+#[inline(always)]
+fn not_decimal(schema: &Schema) -> bool {
+    schema.name.as_deref() != Some(logical::DECIMAL)
+}
+
 /// The `scale` parameter of a Decimal schema.
 pub(crate) fn decimal_scale(schema: &Schema) -> Result<i32, String> {
     let text = schema
@@ -702,8 +709,25 @@ impl Writer<'_> {
                     None
                 }
             };
-            self.write_with_schema(out, &field.schema, v, false, child)
-                .map_err(|e| e.in_field(&field.name))?;
+            // The common primitives are written here, without the general
+            // path's call: for them (present, not under a `Decimal` name)
+            // `write_with_schema` goes straight to the same writers.
+            let schema = &field.schema;
+            match (schema.schema_type, v) {
+                (SchemaType::Int32, Value::Int32(x)) if not_decimal(schema) => {
+                    java::push_i64(out, i64::from(*x))
+                }
+                (SchemaType::Int64, Value::Int64(x)) if not_decimal(schema) => {
+                    java::push_i64(out, *x)
+                }
+                (SchemaType::String, Value::String(x)) if not_decimal(schema) => push_str(out, x),
+                (SchemaType::Boolean, Value::Boolean(x)) if not_decimal(schema) => {
+                    out.extend_from_slice(if *x { b"true" } else { b"false" })
+                }
+                _ => self
+                    .write_with_schema(out, schema, v, false, child)
+                    .map_err(|e| e.in_field(&field.name))?,
+            }
         }
         out.push(b'}');
         Ok(())
