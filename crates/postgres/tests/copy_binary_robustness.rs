@@ -8,31 +8,12 @@
 use bytes::Bytes;
 use sluice_postgres::pgoutput::{ColumnRef, Tuple};
 use sluice_postgres::snapshot::{BinaryCopyParser, CopyRow};
+use sluice_testkit::rng::Rng;
 
 /// PostgreSQL's binary `COPY` signature (11 bytes).
 const SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
 
 type Fields = Vec<Option<Vec<u8>>>;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
 
 /// Signature, flags (none) and a header extension of `ext` bytes.
 fn header(ext: &[u8]) -> Vec<u8> {
@@ -165,7 +146,7 @@ fn corrupted_and_random_input_is_refused_or_waited_on_never_a_panic() {
         } else {
             for _ in 0..1 + rng.below(3) {
                 let at = rng.below(stream.len());
-                stream[at] = rng.next() as u8;
+                stream[at] = rng.next_u64() as u8;
             }
         }
         let max = 1 + rng.below(40);

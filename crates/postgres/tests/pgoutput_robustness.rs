@@ -4,6 +4,7 @@
 
 use bytes::Bytes;
 use sluice_postgres::pgoutput::{Decoder, Message, StreamBuffer};
+use sluice_testkit::rng::Rng;
 
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len())
@@ -31,22 +32,6 @@ const CAPTURES: [(&str, u8); 4] = [
     ("main_v2.txt", 2),
     ("stream_v2.txt", 2),
 ];
-
-/// xorshift64*: small, deterministic, good enough for test input.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 #[test]
 fn pgoutput_every_truncation_of_every_captured_frame_is_an_error() {
@@ -117,7 +102,7 @@ fn pgoutput_random_bytes_never_panic() {
             let mut buffer = StreamBuffer::new();
             for _ in 0..50_000 {
                 let len = rng.below(48);
-                let mut frame: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+                let mut frame: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
                 // Mostly valid type bytes and small numbers, so that the
                 // decoder gets past the first fields.
                 if let Some(first) = frame.first_mut() {
@@ -149,7 +134,7 @@ fn pgoutput_mutated_captured_frames_never_panic() {
                     let i = rng.below(f.len());
                     match rng.below(3) {
                         0 => f[i] ^= 1 << rng.below(8),
-                        1 => f[i] = rng.next() as u8,
+                        1 => f[i] = rng.next_u64() as u8,
                         _ => f[i] = 0xff,
                     }
                 }

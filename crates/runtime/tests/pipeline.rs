@@ -149,20 +149,50 @@ fn parts(task: impl SourceTask + 'static, sink: impl Sink + 'static) -> TaskPart
     }
 }
 
-/// A runner that starts `parts` once (a second start fails with `again`).
-fn runner(
-    parts: TaskParts,
-    settings: TaskSettings,
-    offsets: Arc<MemoryOffsetStore>,
+/// A started task run of `parts` (a second start fails with `again`), with
+/// its offset and status stores.
+struct Started {
+    store: Arc<MemoryOffsetStore>,
     status: Arc<MemoryStatusStore>,
-    again: fn() -> ConnectError,
-) -> TaskRunner {
+    control: watch::Sender<TargetState>,
+    handle: tokio::task::JoinHandle<Option<ConnectError>>,
+}
+
+impl Started {
+    /// Stops the run; its failure, if any.
+    async fn stop(self) -> Option<ConnectError> {
+        self.control.send_replace(TargetState::Stopped);
+        tokio::time::timeout(Duration::from_secs(5), self.handle)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+}
+
+/// [`settings`] without periodic commits during a test (one an hour).
+fn hourly_commits() -> TaskSettings {
+    let mut settings = settings();
+    settings.offset_flush_interval = Duration::from_secs(3600);
+    settings
+}
+
+fn start(parts: TaskParts, settings: TaskSettings, again: fn() -> ConnectError) -> Started {
+    let store = Arc::new(MemoryOffsetStore::default());
+    let status = Arc::new(MemoryStatusStore::new());
     let parts = Mutex::new(Some(parts));
-    TaskRunner {
+    let runner = TaskRunner {
         settings,
         factory: Arc::new(move || parts.lock().unwrap().take().ok_or_else(again)),
-        offsets,
+        offsets: store.clone(),
+        status: status.clone(),
+    };
+    let (control, control_rx) = watch::channel(TargetState::Started);
+    let handle = tokio::spawn(runner.run(control_rx));
+    Started {
+        store,
         status,
+        control,
+        handle,
     }
 }
 
@@ -187,17 +217,12 @@ async fn offsets_follow_the_acknowledged_prefix_only() {
         },
         HoldingSink { acks: ack_tx },
     );
-    let store = Arc::new(MemoryOffsetStore::default());
-    let status = Arc::new(MemoryStatusStore::new());
-    let runner = runner(
-        parts,
-        settings(),
-        store.clone(),
-        status.clone(),
-        started_twice,
-    );
-    let (control, control_rx) = watch::channel(TargetState::Started);
-    let handle = tokio::spawn(runner.run(control_rx));
+    let Started {
+        store,
+        status,
+        control,
+        handle,
+    } = start(parts, settings(), started_twice);
 
     let mut held = Vec::new();
     for _ in 0..3 {
@@ -254,13 +279,14 @@ async fn a_lost_acknowledgement_fails_the_task_and_commits_only_what_was_durable
         },
         HoldingSink { acks: ack_tx },
     );
-    let store = Arc::new(MemoryOffsetStore::default());
-    let status = Arc::new(MemoryStatusStore::new());
-    let runner = runner(parts, settings(), store.clone(), status.clone(), || {
+    let Started {
+        store,
+        status,
+        control: _control,
+        handle,
+    } = start(parts, settings(), || {
         ConnectError::config("no second start in this test")
     });
-    let (_control, control_rx) = watch::channel(TargetState::Started);
-    let handle = tokio::spawn(runner.run(control_rx));
     let b0 = ack_rx.recv().await.unwrap();
     let b1 = ack_rx.recv().await.unwrap();
     b0.durable();
@@ -293,26 +319,11 @@ async fn the_final_commit_on_stop_reaches_the_store_and_the_source() {
         },
         HoldingSink { acks: ack_tx },
     );
-    let store = Arc::new(MemoryOffsetStore::default());
-    let mut settings = settings();
     // No periodic commit during the test: only the one on stop.
-    settings.offset_flush_interval = Duration::from_secs(3600);
-    let runner = runner(
-        parts,
-        settings,
-        store.clone(),
-        Arc::new(MemoryStatusStore::new()),
-        started_twice,
-    );
-    let (control, control_rx) = watch::channel(TargetState::Started);
-    let handle = tokio::spawn(runner.run(control_rx));
+    let run = start(parts, hourly_commits(), started_twice);
     ack_rx.recv().await.unwrap().durable();
-    control.send_replace(TargetState::Stopped);
-    assert!(tokio::time::timeout(Duration::from_secs(5), handle)
-        .await
-        .unwrap()
-        .unwrap()
-        .is_none());
+    let store = run.store.clone();
+    assert!(run.stop().await.is_none());
     assert_eq!(stored(&store), Some(9));
     assert_eq!(
         commits.lock().unwrap().last(),
@@ -373,22 +384,18 @@ async fn failed_records_go_to_the_dead_letter_queue_and_the_rest_flows() {
             batches: written.clone(),
         }),
     };
-    let store = Arc::new(MemoryOffsetStore::default());
     let mut s = settings();
     s.tolerate_errors = true;
     s.dead_letter_queue = Some(sluice_runtime::task::DeadLetterQueue {
         topic: Arc::from("dlq"),
         context_headers: true,
     });
-    let runner = runner(
-        parts,
-        s,
-        store.clone(),
-        Arc::new(MemoryStatusStore::new()),
-        started_twice,
-    );
-    let (control, control_rx) = watch::channel(TargetState::Started);
-    let handle = tokio::spawn(runner.run(control_rx));
+    let Started {
+        store,
+        control,
+        handle,
+        ..
+    } = start(parts, s, started_twice);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while written.lock().unwrap().len() < 20 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -501,26 +508,11 @@ async fn stored_before_the_interval(milestone: Option<usize>) -> Option<i64> {
         },
         DurableSink,
     );
-    let store = Arc::new(MemoryOffsetStore::default());
-    let mut settings = settings();
-    settings.offset_flush_interval = Duration::from_secs(3600);
-    let runner = runner(
-        parts,
-        settings,
-        store.clone(),
-        Arc::new(MemoryStatusStore::new()),
-        started_twice,
-    );
-    let (control, control_rx) = watch::channel(TargetState::Started);
-    let handle = tokio::spawn(runner.run(control_rx));
+    let run = start(parts, hourly_commits(), started_twice);
     tokio::time::sleep(Duration::from_secs(1)).await;
+    let store = run.store.clone();
     let before_stop = stored(&store);
-    control.send_replace(TargetState::Stopped);
-    let failure = tokio::time::timeout(Duration::from_secs(5), handle)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(failure.is_none());
+    assert!(run.stop().await.is_none());
     // Stopping commits everything in any case.
     assert_eq!(stored(&store), Some(34));
     before_stop

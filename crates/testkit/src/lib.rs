@@ -88,6 +88,7 @@ pub mod golden;
 mod mariadb;
 mod postgres;
 mod process;
+pub mod rng;
 mod tansu;
 
 use std::sync::atomic::{AtomicU64, Ordering};
