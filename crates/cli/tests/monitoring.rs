@@ -182,12 +182,18 @@ fn slot_lag_grows_in_rest_cli_metrics_and_log_while_the_broker_is_frozen() {
     let log = tmp.path().join("sluice.log");
     let (mut sluice, addr) = start(&worker, &[&pg_file, &file_connector], &log);
 
-    // Streaming: the slot is active and healthy.
+    // Streaming: the slot is active and healthy. The slot is active from
+    // its creation inside the task's start, so the task must be RUNNING
+    // too (start done: its metrics and slot check registered).
     let report = wait_until(
         "the slot report of a streaming connector",
         Duration::from_secs(60),
         &log,
         || {
+            let (_, task) = get_json(&addr, "/connectors/pg/status");
+            if task["tasks"][0]["state"] != "RUNNING" {
+                return None;
+            }
             let (status, body) = get_json(&addr, "/connectors/pg/replication-slot");
             (status == 200 && body["active"] == true && body["confirmed_flush_lsn"].is_string())
                 .then_some(body)
