@@ -199,11 +199,26 @@ fn push_json_float(out: &mut Vec<u8>, v: f32) {
     }
 }
 
-/// Whether `schema` is not a `Decimal` (whose values `write_with_schema`
-/// checks before their type).
+/// Writes a value of a scalar type that matches `schema_type` (true), or
+/// nothing (false: null, a mismatch, or not a scalar). Decimals are the
+/// caller's: they are `Bytes` schemas with their own values.
 #[inline(always)]
-fn not_decimal(schema: &Schema) -> bool {
-    schema.name.as_deref() != Some(logical::DECIMAL)
+fn write_scalar(out: &mut Vec<u8>, schema_type: SchemaType, value: &Value) -> bool {
+    match (schema_type, value) {
+        (SchemaType::Int8, Value::Int8(v)) => java::push_i64(out, i64::from(*v)),
+        (SchemaType::Int16, Value::Int16(v)) => java::push_i64(out, i64::from(*v)),
+        (SchemaType::Int32, Value::Int32(v)) => java::push_i64(out, i64::from(*v)),
+        (SchemaType::Int64, Value::Int64(v)) => java::push_i64(out, *v),
+        (SchemaType::Float32, Value::Float32(v)) => push_json_float(out, *v),
+        (SchemaType::Float64, Value::Float64(v)) => push_json_double(out, *v),
+        (SchemaType::Boolean, Value::Boolean(v)) => {
+            out.extend_from_slice(if *v { b"true" } else { b"false" })
+        }
+        (SchemaType::String, Value::String(s)) => push_str(out, s),
+        (SchemaType::Bytes, Value::Bytes(b)) => push_base64(out, b),
+        _ => return false,
+    }
+    true
 }
 
 /// The `scale` parameter of a Decimal schema.
@@ -547,18 +562,10 @@ impl Writer<'_> {
             }
             return Ok(());
         }
+        if write_scalar(out, schema.schema_type, value) {
+            return Ok(());
+        }
         match (schema.schema_type, value) {
-            (SchemaType::Int8, Value::Int8(v)) => java::push_i64(out, i64::from(*v)),
-            (SchemaType::Int16, Value::Int16(v)) => java::push_i64(out, i64::from(*v)),
-            (SchemaType::Int32, Value::Int32(v)) => java::push_i64(out, i64::from(*v)),
-            (SchemaType::Int64, Value::Int64(v)) => java::push_i64(out, *v),
-            (SchemaType::Float32, Value::Float32(v)) => push_json_float(out, *v),
-            (SchemaType::Float64, Value::Float64(v)) => push_json_double(out, *v),
-            (SchemaType::Boolean, Value::Boolean(v)) => {
-                out.extend_from_slice(if *v { b"true" } else { b"false" })
-            }
-            (SchemaType::String, Value::String(s)) => push_str(out, s),
-            (SchemaType::Bytes, Value::Bytes(b)) => push_base64(out, b),
             (SchemaType::Array, Value::Array(items)) => {
                 let item_schema = schema
                     .value_schema
@@ -709,24 +716,13 @@ impl Writer<'_> {
                     None
                 }
             };
-            // The common primitives are written here, without the general
-            // path's call: for them (present, not under a `Decimal` name)
-            // `write_with_schema` goes straight to the same writers.
+            // Scalars are written here, without the general path's call:
+            // for them (present, not under the `Decimal` name)
+            // `write_with_schema` comes to the same `write_scalar`.
             let schema = &field.schema;
-            match (schema.schema_type, v) {
-                (SchemaType::Int32, Value::Int32(x)) if not_decimal(schema) => {
-                    java::push_i64(out, i64::from(*x))
-                }
-                (SchemaType::Int64, Value::Int64(x)) if not_decimal(schema) => {
-                    java::push_i64(out, *x)
-                }
-                (SchemaType::String, Value::String(x)) if not_decimal(schema) => push_str(out, x),
-                (SchemaType::Boolean, Value::Boolean(x)) if not_decimal(schema) => {
-                    out.extend_from_slice(if *x { b"true" } else { b"false" })
-                }
-                _ => self
-                    .write_with_schema(out, schema, v, false, child)
-                    .map_err(|e| e.in_field(&field.name))?,
+            if schema.is_named(logical::DECIMAL) || !write_scalar(out, schema.schema_type, v) {
+                self.write_with_schema(out, schema, v, false, child)
+                    .map_err(|e| e.in_field(&field.name))?;
             }
         }
         out.push(b'}');
